@@ -1,0 +1,43 @@
+# The quest image: one binary (the Quest standard library is embedded in
+# it) on Debian 12 with only the runtime libraries.
+#
+#   docker build -t quest .
+#   docker run --rm -p 3000:3000 quest      (runs /app/app.q: see CMD)
+#
+# NOT BUILT IN THIS REPOSITORY'S CI: the development machine has no docker
+# engine.  The recipe follows the prototype image verified with a real
+# `docker build` (stack research, section 6); the package lists below are
+# the same as scripts/bootstrap's libraries and their runtime counterparts.
+
+FROM debian:bookworm-slim AS build
+# libh2o-dev pulls in none of the headers <h2o.h> includes (uv, openssl,
+# zlib, wslay), so every -dev package is named.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends \
+      gcc libc6-dev meson ninja-build pkg-config python3 \
+      libh2o-dev libuv1-dev libwslay-dev libssl-dev zlib1g-dev \
+      libpq-dev libsqlite3-dev libcurl4-openssl-dev libpcre2-dev \
+      libgmp-dev libedit-dev libbz2-dev \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+COPY . .
+RUN meson setup /build -Dbuildtype=release \
+ && ninja -C /build quest
+
+FROM debian:bookworm-slim
+# Runtime packages (bookworm names); their own dependencies come along.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends \
+      libh2o0.13 libuv1 libwslay1 libssl3 zlib1g \
+      libpq5 libsqlite3-0 libcurl4 libpcre2-8-0 \
+      libgmp10 libedit2 libbz2-1.0 ca-certificates \
+ && rm -rf /var/lib/apt/lists/*
+COPY --from=build /build/quest /usr/local/bin/quest
+COPY examples/hello/app.q /app/app.q
+WORKDIR /app
+USER nobody
+EXPOSE 3000
+ENTRYPOINT ["/usr/local/bin/quest"]
+# Until `quest serve` exists this runs the example once as a script; then:
+#   CMD ["serve", "app.q", "--host", "0.0.0.0", "--port", "3000"]
+CMD ["app.q"]

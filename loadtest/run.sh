@@ -1,0 +1,72 @@
+#!/bin/bash
+# make bench: run the benchmarks in loadtest/ and print what ran.
+#
+#   loadtest/run.sh [QUEST_BIN]        (default: build/quest)
+#
+# Interpreter benchmarks: every loadtest/interp/NAME.q is run with quest;
+# a NAME.lua or NAME.py next to it is run with lua5.4 / python3 for
+# comparison.  Each program runs BENCH_RUNS times (default 3) and the best
+# wall-clock time is reported.  A program that exits non-zero fails the run.
+set -u
+cd "$(dirname "$0")/.." || exit 1
+
+quest=${1:-build/quest}
+runs=${BENCH_RUNS:-3}
+failures=0
+errors=$(mktemp)
+trap 'rm -f "$errors"' EXIT
+
+# best_time CMD...: the best wall-clock seconds of $runs runs, or FAIL
+# (with the program's stderr shown).
+best_time() {
+    local best='' start end ns i
+    for ((i = 0; i < runs; i++)); do
+        start=$(date +%s%N)
+        if ! "$@" >/dev/null 2>"$errors"; then
+            echo FAIL
+            sed 's/^/    /' "$errors" >&2
+            return
+        fi
+        end=$(date +%s%N)
+        ns=$((end - start))
+        if [ -z "$best" ] || [ "$ns" -lt "$best" ]; then best=$ns; fi
+    done
+    printf '%d.%03d\n' $((best / 1000000000)) $((best / 1000000 % 1000))
+}
+
+# peer_time FILE INTERPRETER: time FILE if it exists, "-" if it does not.
+peer_time() {
+    if [ ! -e "$1" ]; then
+        echo "-"
+    elif ! command -v "$2" >/dev/null; then
+        echo "no $2"
+    else
+        best_time "$2" "$1"
+    fi
+}
+
+interp_benchmarks() {
+    local files=(loadtest/interp/*.q) f base q lua py t
+    if [ ! -e "${files[0]}" ]; then
+        echo "interpreter benchmarks: none yet (loadtest/interp/*.q); nothing ran"
+        return
+    fi
+    echo "interpreter benchmarks: $quest, best of $runs runs, seconds"
+    printf '%-24s %10s %10s %10s\n' benchmark quest lua5.4 python3
+    for f in "${files[@]}"; do
+        base=${f%.q}
+        q=$(best_time "$quest" "$f")
+        lua=$(peer_time "$base.lua" lua5.4)
+        py=$(peer_time "$base.py" python3)
+        printf '%-24s %10s %10s %10s\n' "$(basename "$base")" "$q" "$lua" "$py"
+        for t in "$q" "$lua" "$py"; do
+            [ "$t" != FAIL ] || failures=$((failures + 1))
+        done
+    done
+}
+
+interp_benchmarks
+if [ "$failures" -gt 0 ]; then
+    echo "loadtest: $failures program(s) failed"
+    exit 1
+fi

@@ -1,0 +1,116 @@
+# Set: construction, membership, mutation, set algebra and the errors for
+# unhashable elements, missing elements and empty sets.
+
+use "std/test" {module, describe, it, assert, assert_eq, assert_raises}
+
+module("Set methods")
+
+describe("Set.new", fun ()
+    it("drops duplicates and may start empty", fun ()
+        assert_eq(Set.new([1, 1, 2, "a", "a"]).len(), 3)
+        assert_eq(Set.new([]).len(), 0)
+        assert_eq(Set.new().empty(), true)
+        assert_eq(Set.new([]).cls(), "Set")
+    end)
+
+    it("treats 1 and 1.0 as one element, true and 1 as two", fun ()
+        assert_eq(Set.new([1, 1.0]).len(), 1)
+        assert_eq(Set.new([1, true]).len(), 2)
+        assert_eq(Set.new(["1", 1]).len(), 2)
+    end)
+
+    it("accepts only Int, Float, Str and Bool elements", fun ()
+        assert_raises(TypeErr, fun () Set.new([[1]]) end)
+        assert_raises(TypeErr, fun () Set.new([1, nil]) end)
+        assert_raises(TypeErr, fun () Set.new([{}]) end)
+    end)
+
+    it("wants an array", fun ()
+        assert_raises(TypeErr, fun () Set.new("abc") end)
+    end)
+end)
+
+describe("membership and mutation", fun ()
+    it("add ignores an element already there", fun ()
+        let s = Set.new(["x"])
+        s.add("y")
+        s.add("x")
+        assert_eq(s.len(), 2)
+        assert(s.contains("y"))
+    end)
+
+    it("remove insists, discard does not", fun ()
+        let s = Set.new([1, 2])
+        s.remove(1)
+        assert_eq(s.contains(1), false)
+        assert_raises(KeyErr, fun () s.remove(1) end)
+        s.discard(1)
+        s.discard(2)
+        assert(s.empty())
+    end)
+
+    it("unhashable arguments are TypeErrs", fun ()
+        let s = Set.new([1])
+        assert_raises(TypeErr, fun () s.add([2]) end)
+        assert_raises(TypeErr, fun () s.contains(nil) end)
+        assert_raises(TypeErr, fun () s.discard({}) end)
+    end)
+
+    it("pop takes elements until the set is empty, then raises", fun ()
+        let s = Set.new([10, 20, 30])
+        let got = []
+        while not s.empty()
+            got.push(s.pop())
+        end
+        assert_eq(got.sorted(), [10, 20, 30])
+        assert_raises(RuntimeErr, fun () s.pop() end)
+    end)
+
+    it("clear empties the set, which stays usable", fun ()
+        let s = Set.new(["a", "b", "c"])
+        s.clear()
+        assert_eq(s.len(), 0)
+        s.add("d")
+        assert_eq(s.to_array(), ["d"])
+    end)
+end)
+
+describe("conversion", fun ()
+    it("to_array and sorted give a sorted array", fun ()
+        let s = Set.new(["pear", 3, "apple", 1, true, 2.5])
+        assert_eq(s.to_array(), [true, 1, 2.5, 3, "apple", "pear"])
+        assert_eq(s.sorted(), s.to_array())
+    end)
+end)
+
+describe("set algebra", fun ()
+    let evens = Set.new([0, 2, 4, 6])
+    let small = Set.new([0, 1, 2, 3])
+
+    it("union, intersection, difference, symmetric_difference", fun ()
+        assert_eq(evens.union(small).to_array(), [0, 1, 2, 3, 4, 6])
+        assert_eq(evens.intersection(small).to_array(), [0, 2])
+        assert_eq(evens.difference(small).to_array(), [4, 6])
+        assert_eq(evens.symmetric_difference(small).to_array(), [1, 3, 4, 6])
+    end)
+
+    it("leaves both operands unchanged", fun ()
+        assert_eq(evens.len(), 4)
+        assert_eq(small.len(), 4)
+    end)
+
+    it("subset, superset and disjoint", fun ()
+        let zero_two = Set.new([0, 2])
+        assert(zero_two.is_subset(evens))
+        assert(evens.is_superset(zero_two))
+        assert_eq(evens.is_subset(zero_two), false)
+        assert(Set.new([]).is_subset(zero_two))
+        assert(Set.new([9]).is_disjoint(evens))
+        assert_eq(small.is_disjoint(evens), false)
+    end)
+
+    it("the other operand must be a Set", fun ()
+        assert_raises(TypeErr, fun () evens.union([1]) end)
+        assert_raises(TypeErr, fun () evens.is_subset(nil) end)
+    end)
+end)

@@ -1,0 +1,218 @@
+/* gc.c — precise mark-and-sweep collector, one heap per VM.
+ *
+ * Collection happens only at safe points chosen by the interpreter (calls
+ * and backward jumps), when every live value is reachable from the roots:
+ * the VM's tables, the running task's stack, the explicit root stack that
+ * natives push to across calls into Quest code, and the pending exception.
+ * With opts.gc_stress every safe point after an allocation collects.
+ */
+#include <stdlib.h>
+
+#include "vm_internal.h"
+
+void vm_mark_obj(qvm *vm, qobj *o)
+{
+    if (!o || o->marked)
+        return;
+    o->marked = 1;
+    if (vm->ngray == vm->capgray) {
+        vm->capgray = vm->capgray ? vm->capgray * 2 : 256;
+        vm->gray = realloc(vm->gray, vm->capgray * sizeof(qobj *));
+        if (!vm->gray)
+            abort();
+    }
+    vm->gray[vm->ngray++] = o;
+}
+
+void vm_mark_value(qvm *vm, qval v)
+{
+    if (v.tag == QV_OBJ)
+        vm_mark_obj(vm, v.as.o);
+}
+
+static void mark_values(qvm *vm, const qval *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        vm_mark_value(vm, v[i]);
+}
+
+static void blacken_proto(qvm *vm, qproto *p)
+{
+    vm_mark_obj(vm, (qobj *)p->name);
+    vm_mark_obj(vm, (qobj *)p->doc);
+    vm_mark_obj(vm, (qobj *)p->file);
+    vm_mark_obj(vm, (qobj *)p->ret_type);
+    mark_values(vm, p->consts, p->nconsts);
+    for (uint32_t i = 0; i < p->nparams; i++) {
+        vm_mark_obj(vm, (qobj *)p->params[i].name);
+        vm_mark_obj(vm, (qobj *)p->params[i].type);
+    }
+}
+
+static void blacken_type(qvm *vm, qtype *t)
+{
+    vm_mark_obj(vm, (qobj *)t->name);
+    vm_mark_obj(vm, (qobj *)t->doc);
+    vm_mark_obj(vm, (qobj *)t->methods);
+    vm_mark_obj(vm, (qobj *)t->statics);
+    vm_mark_obj(vm, (qobj *)t->traits);
+    vm_mark_obj(vm, (qobj *)t->parent);
+    for (uint32_t i = 0; i < t->nfields; i++) {
+        vm_mark_obj(vm, (qobj *)t->fields[i].name);
+        vm_mark_obj(vm, (qobj *)t->fields[i].type);
+        vm_mark_value(vm, t->fields[i].def);
+    }
+}
+
+static void blacken(qvm *vm, qobj *o)
+{
+    switch ((qobj_kind)o->kind) {
+    case QO_ARRAY: mark_values(vm, ((qarray *)o)->items, ((qarray *)o)->len); break;
+    case QO_DICT: {
+        qdict *d = (qdict *)o;
+        for (uint32_t i = 0; i < d->used; i++) {
+            if (d->entries[i].key) {
+                vm_mark_obj(vm, (qobj *)d->entries[i].key);
+                vm_mark_value(vm, d->entries[i].val);
+            }
+        }
+        break;
+    }
+    case QO_SET: mark_values(vm, ((qset *)o)->items, ((qset *)o)->used); break;
+    case QO_PROTO: blacken_proto(vm, (qproto *)o); break;
+    case QO_CLOSURE: {
+        qclosure *c = (qclosure *)o;
+        vm_mark_obj(vm, (qobj *)c->proto);
+        vm_mark_obj(vm, (qobj *)c->module);
+        vm_mark_obj(vm, (qobj *)c->owner);
+        for (uint32_t i = 0; i < c->proto->nupvals; i++)
+            vm_mark_obj(vm, (qobj *)c->upvals[i]);
+        break;
+    }
+    case QO_UPVAL: vm_mark_value(vm, ((qupval *)o)->closed); break;
+    case QO_NATIVE:
+        vm_mark_value(vm, ((qnative *)o)->bound);
+        vm_mark_value(vm, ((qnative *)o)->target);
+        break;
+    case QO_TYPE: blacken_type(vm, (qtype *)o); break;
+    case QO_TRAIT: {
+        qtrait *t = (qtrait *)o;
+        vm_mark_obj(vm, (qobj *)t->name);
+        vm_mark_obj(vm, (qobj *)t->doc);
+        for (uint32_t i = 0; i < t->nmethods; i++)
+            vm_mark_obj(vm, (qobj *)t->method_names[i]);
+        break;
+    }
+    case QO_INSTANCE: {
+        qinstance *in = (qinstance *)o;
+        vm_mark_obj(vm, (qobj *)in->type);
+        mark_values(vm, in->fields, in->type->nfields);
+        break;
+    }
+    case QO_MODULE: {
+        qmodule *m = (qmodule *)o;
+        vm_mark_obj(vm, (qobj *)m->name);
+        vm_mark_obj(vm, (qobj *)m->path);
+        vm_mark_obj(vm, (qobj *)m->doc);
+        vm_mark_obj(vm, (qobj *)m->globals);
+        vm_mark_obj(vm, (qobj *)m->pub);
+        vm_mark_obj(vm, (qobj *)m->consts);
+        break;
+    }
+    case QO_EXC: {
+        qexc *e = (qexc *)o;
+        vm_mark_obj(vm, (qobj *)e->type);
+        vm_mark_obj(vm, (qobj *)e->message);
+        vm_mark_obj(vm, (qobj *)e->stack);
+        vm_mark_obj(vm, (qobj *)e->file);
+        vm_mark_value(vm, e->payload);
+        vm_mark_value(vm, e->cause);
+        break;
+    }
+    case QO_CDATA: {
+        qcdata *c = (qcdata *)o;
+        vm_mark_obj(vm, (qobj *)c->type);
+        if (c->cls && c->cls->mark)
+            c->cls->mark(vm, c->data);
+        break;
+    }
+    default: break;
+    }
+}
+
+void stack_mark(qvm *vm, qstack *s)
+{
+    mark_values(vm, s->values, s->sp);
+    for (uint32_t i = 0; i < s->nframes; i++)
+        vm_mark_obj(vm, (qobj *)s->frames[i].fn);
+    for (qupval *u = s->open_upvals; u; u = u->next_open)
+        vm_mark_obj(vm, (qobj *)u);
+}
+
+void gc_mark_roots(qvm *vm)
+{
+    for (int i = 0; i < QC__COUNT; i++)
+        vm_mark_obj(vm, (qobj *)vm->types[i]);
+    for (int i = 0; i < E__COUNT; i++)
+        vm_mark_obj(vm, (qobj *)vm->err_types[i]);
+    vm_mark_obj(vm, (qobj *)vm->builtins);
+    vm_mark_obj(vm, (qobj *)vm->universal);
+    vm_mark_obj(vm, (qobj *)vm->modules);
+    vm_mark_obj(vm, (qobj *)vm->exc);
+    vm_mark_obj(vm, (qobj *)vm->kwargs);
+    qstr **names = (qstr **)&vm->names;
+    for (size_t i = 0; i < sizeof vm->names / sizeof(qstr *); i++)
+        vm_mark_obj(vm, (qobj *)names[i]);
+    mark_values(vm, vm->roots, (size_t)vm->nroots);
+    mark_values(vm, vm->redirect, 3);
+    if (vm->stack)
+        stack_mark(vm, vm->stack);
+}
+
+static void sweep(qvm *vm)
+{
+    qobj **link = &vm->objects;
+    while (*link) {
+        qobj *o = *link;
+        if (o->marked) {
+            o->marked = 0;
+            link = &o->next;
+        } else {
+            *link = o->next;
+            obj_free(vm, o);
+        }
+    }
+}
+
+void vm_gc(qvm *vm)
+{
+    gc_mark_roots(vm);
+    while (vm->ngray)
+        blacken(vm, vm->gray[--vm->ngray]);
+    intern_sweep(vm);
+    sweep(vm);
+    vm->next_gc = vm->bytes * 2 < (1u << 20) ? (1u << 20) : vm->bytes * 2;
+    vm->gc_pending = false;
+}
+
+void gc_maybe(qvm *vm)
+{
+    if (vm->gc_pending)
+        vm_gc(vm);
+}
+
+void vm_push_root(qvm *vm, qval v)
+{
+    if (vm->nroots == vm->caproots) {
+        vm->caproots = vm->caproots ? vm->caproots * 2 : 64;
+        vm->roots = realloc(vm->roots, (size_t)vm->caproots * sizeof(qval));
+        if (!vm->roots)
+            abort();
+    }
+    vm->roots[vm->nroots++] = v;
+}
+
+void vm_pop_roots(qvm *vm, int n)
+{
+    vm->nroots -= n;
+}

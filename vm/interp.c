@@ -1,0 +1,1414 @@
+/* interp.c — the bytecode interpreter loop and the call machinery.
+ *
+ * run() executes frames of the current task's stack until the frame it was
+ * entered for returns.  Quest-to-Quest calls push a frame and stay in the
+ * same loop; natives that call back into Quest (vm_call) enter run() again,
+ * marking their frame as a boundary.  Exceptions unwind to the innermost
+ * try handler above that boundary, or return qv_exc() to the C caller.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ast.h"
+#include "compile.h"
+#include "opcodes.h"
+#include "vm_internal.h"
+
+#define MAX_C_DEPTH 200
+#define NATIVE_ARGS 8
+
+/* ---- upvalues ------------------------------------------------------------------ */
+
+static qupval *capture_upval(qvm *vm, qstack *s, size_t index)
+{
+    qupval **link = &s->open_upvals;
+    while (*link && (*link)->stack_index > index)
+        link = &(*link)->next_open;
+    if (*link && (*link)->stack_index == index)
+        return *link;
+    qupval *u = vm_alloc_obj(vm, sizeof(qupval), QO_UPVAL);
+    u->stack_index = index;
+    u->slot = &s->values[index];
+    u->closed = qv_nil();
+    u->next_open = *link;
+    *link = u;
+    return u;
+}
+
+static void close_upvals(qstack *s, size_t from)
+{
+    while (s->open_upvals && s->open_upvals->stack_index >= from) {
+        qupval *u = s->open_upvals;
+        u->closed = *u->slot;
+        u->slot = &u->closed;
+        s->open_upvals = u->next_open;
+    }
+}
+
+/* ---- frames ----------------------------------------------------------------------- */
+
+qmodule *interp_current_module(qvm *vm)
+{
+    qstack *s = vm->stack;
+    return s->nframes ? s->frames[s->nframes - 1].fn->module : NULL;
+}
+
+qtype *interp_current_owner(qvm *vm)
+{
+    qstack *s = vm->stack;
+    return s->nframes ? s->frames[s->nframes - 1].fn->owner : NULL;
+}
+
+const char *interp_current_file(qvm *vm)
+{
+    qstack *s = vm->stack;
+    return s->nframes ? s->frames[s->nframes - 1].fn->proto->file->data : NULL;
+}
+
+static qval arg_error(qvm *vm, qproto *p, const char *fmt, const char *detail)
+{
+    char msg[300];
+    snprintf(msg, sizeof msg, fmt, detail);
+    return vm_raise(vm, E_ARG, "%s() %s", p->name->data, msg);
+}
+
+static int param_index(qproto *p, qstr *name)
+{
+    for (int i = 0; i < p->nparams; i++)
+        if (p->params[i].name == name || str_equal(p->params[i].name, name))
+            return i;
+    return -1;
+}
+
+static bool check_param_type(qvm *vm, qproto *p, int i, qval v)
+{
+    qstr *t = p->params[i].type;
+    if (!t || IS_UNDEF(v) || type_matches(vm, v, t))
+        return true;
+    vm_raise(vm, E_TYPE, "Parameter '%s' of %s() expects %s, got %s", p->params[i].name->data,
+             p->name->data, t->data, vm_cls_name(v));
+    return false;
+}
+
+/* Named arguments into slots (or the **kwargs dict). */
+static bool bind_named(qvm *vm, qproto *p, qval *slots, int argc, qdict *kw, qdict *rest)
+{
+    for (uint32_t e = 0; e < kw->used; e++) {
+        qdict_entry *en = &kw->entries[e];
+        if (!en->key)
+            continue;
+        int i = param_index(p, en->key);
+        if (i < 0) {
+            if (!rest) {
+                arg_error(vm, p, "got an unexpected keyword argument '%s'", en->key->data);
+                return false;
+            }
+            dict_set(vm, rest, en->key, en->val);
+        } else if (i < argc) {
+            arg_error(vm, p, "got multiple values for argument '%s'", en->key->data);
+            return false;
+        } else {
+            slots[1 + i] = en->val;
+        }
+    }
+    return true;
+}
+
+/* Lay out the arguments of a call to p in the frame at slots: parameters,
+ * *args, **kwargs; unbound optional parameters stay UNDEF for the prologue. */
+static bool bind_args(qvm *vm, qproto *p, qval *slots, int argc, qdict *kw)
+{
+    int np = p->nparams;
+    qarray *extra = NULL;
+    if (argc > np) {
+        if (p->varargs < 0) {
+            char d[64];
+            snprintf(d, sizeof d, "%d", np);
+            vm_raise(vm, E_ARG, "%s() takes at most %s arguments, got %d", p->name->data, d, argc);
+            return false;
+        }
+        extra = arr_new(vm, (uint32_t)(argc - np));
+        for (int i = np; i < argc; i++)
+            extra->items[extra->len++] = slots[1 + i];
+    }
+    for (int i = argc; i < p->nslots - 1; i++)
+        slots[1 + i] = qv_nil();
+    for (int i = argc < np ? argc : np; i < np; i++)
+        slots[1 + i] = qv_undef();
+    if (p->varargs >= 0)
+        slots[p->varargs] = extra ? qv_obj(extra) : qv_obj(arr_new(vm, 0));
+    qdict *rest = NULL;
+    if (p->kwargs >= 0) {
+        rest = dict_new(vm);
+        slots[p->kwargs] = qv_obj(rest);
+    }
+    if (kw && !bind_named(vm, p, slots, argc, kw, rest))
+        return false;
+    for (int i = 0; i < np; i++) {
+        if (IS_UNDEF(slots[1 + i]) && !p->params[i].has_default) {
+            arg_error(vm, p, "missing required argument '%s'", p->params[i].name->data);
+            return false;
+        }
+        if (!check_param_type(vm, p, i, slots[1 + i]))
+            return false;
+    }
+    return true;
+}
+
+static bool push_frame(qvm *vm, qclosure *cl, size_t base, int argc, qdict *kw)
+{
+    qstack *s = vm->stack;
+    qproto *p = cl->proto;
+    if ((int)s->nframes >= vm->opts.max_call_depth) {
+        vm_raise(vm, E_RUNTIME, "Maximum recursion depth exceeded (%d)", vm->opts.max_call_depth);
+        return false;
+    }
+    size_t need = (size_t)p->nslots + p->maxstack + 8;
+    if (base + need > s->cap) {
+        size_t sp = s->sp;
+        s->sp = base;
+        stack_reserve(s, need);
+        s->sp = sp;
+    }
+    qval *slots = &s->values[base];
+    if (argc == p->nparams && !kw && p->varargs < 0 && p->kwargs < 0 && !p->params_typed) {
+        for (int i = 1 + argc; i < p->nslots; i++)
+            slots[i] = qv_nil();
+    } else if (!bind_args(vm, p, slots, argc, kw)) {
+        return false;
+    }
+    qframe *f = stack_push_frame(s);
+    f->fn = cl;
+    f->ip = p->code;
+    f->base = base;
+    f->nhandlers = 0;
+    f->boundary = false;
+    s->sp = base + (p->nslots ? p->nslots : 1);
+    return true;
+}
+
+static qval call_native(qvm *vm, qnative *n, qval self, size_t at, int argc, qdict *kw)
+{
+    qstack *s = vm->stack;
+    if ((n->min_args >= 0 && argc < n->min_args) || (n->max_args >= 0 && argc > n->max_args)) {
+        if (n->min_args == n->max_args)
+            return vm_raise(vm, E_ARG, "%s expects %d argument%s, got %d", n->name, n->min_args,
+                            n->min_args == 1 ? "" : "s", argc);
+        return vm_raise(vm, E_ARG, "%s expects %d to %d arguments, got %d", n->name, n->min_args,
+                        n->max_args, argc);
+    }
+    if (kw && kw->count && !n->kwargs)
+        return vm_raise(vm, E_ARG, "%s does not take named arguments", n->name);
+    /* Copy the arguments: a native that calls back into Quest may grow (and
+     * move) the stack they live on.  They stay on the stack as GC roots. */
+    qval small[NATIVE_ARGS];
+    qval *argv = argc <= NATIVE_ARGS ? small : malloc((size_t)argc * sizeof(qval));
+    if (!argv)
+        abort();
+    memcpy(argv, &s->values[at + 1], (size_t)argc * sizeof(qval));
+    qdict *saved_kw = vm->kwargs;
+    vm->kwargs = kw;
+    qval r = n->fn(vm, self, argc, argv);
+    vm->kwargs = saved_kw;
+    if (argv != small)
+        free(argv);
+    return r;
+}
+
+static qval run(qvm *vm, uint32_t stop);
+
+/* Call the closure at values[at]: push its frame and run it to completion. */
+static qval call_closure_now(qvm *vm, qclosure *cl, size_t at, int argc, qdict *kw)
+{
+    qstack *s = vm->stack;
+    uint32_t depth = s->nframes;
+    if (!push_frame(vm, cl, at, argc, kw)) {
+        s->sp = at;
+        return qv_exc();
+    }
+    s->frames[s->nframes - 1].boundary = true;
+    if (++vm->c_depth > MAX_C_DEPTH) {
+        vm->c_depth--;
+        s->nframes--;
+        s->sp = at;
+        return vm_raise(vm, E_RUNTIME, "Maximum recursion depth exceeded (nested native calls)");
+    }
+    qval r = run(vm, depth);
+    vm->c_depth--;
+    return r;
+}
+
+/* Resolve what calling `callee` means: the closure to run (and the value
+ * for slot 0) or a native with its receiver. */
+qval interp_call(qvm *vm, size_t at, int argc, qdict *kw)
+{
+    qstack *s = vm->stack;
+    qval callee = s->values[at];
+    qval r;
+    if (IS_KIND(callee, QO_CLOSURE))
+        return call_closure_now(vm, AS_CLOSURE(callee), at, argc, kw);
+    if (IS_KIND(callee, QO_NATIVE)) {
+        qnative *n = AS_NATIVE(callee);
+        if (!n->fn) { /* bound Quest method */
+            s->values[at] = n->bound;
+            return call_closure_now(vm, AS_CLOSURE(n->target), at, argc, kw);
+        }
+        r = call_native(vm, n, n->bound, at, argc, kw);
+    } else if (IS_INSTANCE(callee)) {
+        qval m;
+        if (member_find_method(vm, callee, vm->names.call, &m) == FOUND_METHOD && IS_KIND(m, QO_CLOSURE))
+            return call_closure_now(vm, AS_CLOSURE(m), at, argc, kw);
+        r = vm_raise(vm, E_TYPE, "%s object is not callable (no _call method)", vm_cls_name(callee));
+    } else {
+        r = vm_raise(vm, E_TYPE, "%s is not callable", vm_cls_name(callee));
+    }
+    s->sp = at;
+    return r;
+}
+
+/* ---- calling from C -------------------------------------------------------------------- */
+
+qval vm_call_kw(qvm *vm, qval fn, int argc, qval *argv, qdict *kw)
+{
+    qstack *s = vm->stack;
+    stack_reserve(s, (size_t)argc + 1);
+    size_t at = s->sp;
+    s->values[s->sp++] = fn;
+    for (int i = 0; i < argc; i++)
+        s->values[s->sp++] = argv[i];
+    qval r = interp_call(vm, at, argc, kw);
+    s->sp = at;
+    return r;
+}
+
+qval vm_call(qvm *vm, qval fn, int argc, qval *argv)
+{
+    return vm_call_kw(vm, fn, argc, argv, NULL);
+}
+
+qval vm_invoke(qvm *vm, qval recv, const char *name, int argc, qval *argv)
+{
+    qval m;
+    found_kind k = member_find_method(vm, recv, str_intern_cstr(vm, name), &m);
+    if (k == FOUND_NONE)
+        return qv_exc();
+    qstack *s = vm->stack;
+    stack_reserve(s, (size_t)argc + 1);
+    size_t at = s->sp;
+    s->values[s->sp++] = k == FOUND_METHOD ? recv : m;
+    for (int i = 0; i < argc; i++)
+        s->values[s->sp++] = argv[i];
+    qval r;
+    if (k == FOUND_METHOD && IS_KIND(m, QO_CLOSURE))
+        r = call_closure_now(vm, AS_CLOSURE(m), at, argc, NULL);
+    else if (k == FOUND_METHOD)
+        r = call_native(vm, AS_NATIVE(m), recv, at, argc, NULL);
+    else
+        r = interp_call(vm, at, argc, NULL);
+    s->sp = at;
+    return r;
+}
+
+bool vm_is_callable(qval v)
+{
+    return IS_KIND(v, QO_CLOSURE) || IS_KIND(v, QO_NATIVE) || IS_INSTANCE(v);
+}
+
+int vm_fn_arity(qval fn)
+{
+    if (IS_KIND(fn, QO_NATIVE) && AS_NATIVE(fn)->fn == NULL)
+        fn = AS_NATIVE(fn)->target;
+    if (!IS_KIND(fn, QO_CLOSURE))
+        return -1;
+    qproto *p = AS_CLOSURE(fn)->proto;
+    return p->varargs >= 0 ? -1 : p->nparams;
+}
+
+/* ---- the loop ------------------------------------------------------------------------------ */
+
+static qval arith(qvm *vm, qopcode op, qval a, qval b)
+{
+    static const int qops[] = {
+        [OP_ADD] = QOP_ADD, [OP_SUB] = QOP_SUB, [OP_MUL] = QOP_MUL,
+        [OP_DIV] = QOP_DIV, [OP_MOD] = QOP_MOD,
+    };
+    if (IS_FLOAT(a) && IS_FLOAT(b)) {
+        switch (op) {
+        case OP_ADD: return qv_float(a.as.f + b.as.f);
+        case OP_SUB: return qv_float(a.as.f - b.as.f);
+        case OP_MUL: return qv_float(a.as.f * b.as.f);
+        default: break;
+        }
+    }
+    return num_arith(vm, qops[op], a, b);
+}
+
+static qval bitop(qvm *vm, qopcode op, qval a, qval b)
+{
+    static const int qops[] = {
+        [OP_BAND] = QOP_BAND, [OP_BOR] = QOP_BOR, [OP_BXOR] = QOP_BXOR,
+        [OP_SHL] = QOP_SHL, [OP_SHR] = QOP_SHR,
+    };
+    return num_bitop(vm, qops[op], a, b);
+}
+
+static qval concat(qvm *vm, qval a, qval b)
+{
+    qstr *x = vm_to_str(vm, a);
+    if (!x)
+        return qv_exc();
+    qstr *y = vm_to_str(vm, b);
+    if (!y)
+        return qv_exc();
+    qbuf buf;
+    buf_init(&buf);
+    buf_append(&buf, x->data, x->len);
+    buf_append(&buf, y->data, y->len);
+    return qv_obj(buf_to_str(vm, &buf));
+}
+
+/* `a += b`: strings and arrays join, numbers add. */
+static qval inplace_add(qvm *vm, qval a, qval b)
+{
+    if (IS_STR(a) && IS_STR(b))
+        return concat(vm, a, b);
+    if (IS_ARRAY(a) && IS_ARRAY(b)) {
+        qarray *x = AS_ARRAY(a), *y = AS_ARRAY(b);
+        qarray *r = arr_new(vm, x->len + y->len);
+        memcpy(r->items, x->items, x->len * sizeof(qval));
+        memcpy(r->items + x->len, y->items, y->len * sizeof(qval));
+        r->len = x->len + y->len;
+        return qv_obj(r);
+    }
+    return num_arith(vm, QOP_ADD, a, b);
+}
+
+static qval negate(qvm *vm, qval v)
+{
+    if (IS_INT(v)) {
+        if (v.as.i == INT64_MIN)
+            return vm_raise(vm, E_RUNTIME, "Integer overflow in negation");
+        return qv_int(-v.as.i);
+    }
+    if (IS_FLOAT(v))
+        return qv_float(-v.as.f);
+    if (IS_BIGINT(v))
+        return vm_invoke(vm, v, "negate", 0, NULL);
+    if (IS_DECIMAL(v))
+        return vm_invoke(vm, v, "neg", 0, NULL);
+    return vm_raise(vm, E_TYPE, "Cannot negate %s", vm_cls_name(v));
+}
+
+static qval iter_init(qvm *vm, qval coll, qval *state)
+{
+    state[1] = qv_int(0);
+    state[2] = qv_nil();
+    if (IS_ARRAY(coll)) {
+        qarray *a = AS_ARRAY(coll);
+        qarray *snap = arr_new(vm, a->len);
+        memcpy(snap->items, a->items, a->len * sizeof(qval));
+        snap->len = a->len;
+        state[0] = qv_obj(snap);
+    } else if (IS_DICT(coll)) {
+        qdict *d = AS_DICT(coll);
+        qarray *keys = arr_new(vm, d->count);
+        for (uint32_t i = 0; i < d->used; i++)
+            if (d->entries[i].key)
+                keys->items[keys->len++] = qv_obj(d->entries[i].key);
+        state[0] = qv_obj(keys);
+        state[2] = coll;
+    } else if (IS_SET(coll)) {
+        qset *st = AS_SET(coll);
+        qarray *items = arr_new(vm, st->count);
+        for (uint32_t i = 0; i < st->used; i++)
+            if (!IS_UNDEF(st->items[i]))
+                items->items[items->len++] = st->items[i];
+        state[0] = qv_obj(items);
+    } else if (IS_STR(coll) || IS_BYTES(coll)) {
+        state[0] = coll;
+    } else {
+        return vm_raise(vm, E_TYPE, "Cannot iterate over %s", vm_cls_name(coll));
+    }
+    return qv_nil();
+}
+
+/* Next element into vars[0] (and vars[1]); false when exhausted. */
+static bool iter_next(qvm *vm, qval *state, qval *vars, int nvars)
+{
+    int64_t pos = state[1].as.i;
+    qval c = state[0];
+    if (IS_ARRAY(c)) {
+        qarray *a = AS_ARRAY(c);
+        if (pos >= a->len)
+            return false;
+        if (!IS_NIL(state[2])) { /* dict: key, value */
+            vars[0] = a->items[pos];
+            if (nvars > 1) {
+                qval v = qv_nil();
+                dict_get(AS_DICT(state[2]), AS_STR(a->items[pos]), &v);
+                vars[1] = v;
+            }
+        } else {
+            vars[0] = a->items[pos];
+            if (nvars > 1)
+                vars[1] = qv_int(pos);
+        }
+        state[1].as.i = pos + 1;
+        return true;
+    }
+    if (IS_BYTES(c)) {
+        qbytes *b = AS_BYTES(c);
+        if (pos >= b->len)
+            return false;
+        vars[0] = qv_int(b->data[pos]);
+        if (nvars > 1)
+            vars[1] = qv_int(pos);
+        state[1].as.i = pos + 1;
+        return true;
+    }
+    /* Str: pos is a byte offset; the index var counts characters. */
+    qstr *str = AS_STR(c);
+    if (pos >= str->len)
+        return false;
+    size_t end = (size_t)pos + 1;
+    while (end < str->len && ((uint8_t)str->data[end] & 0xC0) == 0x80)
+        end++;
+    vars[0] = qv_obj(str_new(vm, str->data + pos, end - (size_t)pos));
+    if (nvars > 1) {
+        vars[1] = IS_INT(state[2]) ? state[2] : qv_int(0);
+        state[2] = qv_int(vars[1].as.i + 1);
+    }
+    state[1].as.i = (int64_t)end;
+    return true;
+}
+
+static bool to_range_int(qvm *vm, qval v, int64_t *out)
+{
+    if (IS_INT(v)) {
+        *out = v.as.i;
+        return true;
+    }
+    if (IS_FLOAT(v) && isfinite(v.as.f)) {
+        *out = (int64_t)v.as.f;
+        return true;
+    }
+    vm_raise(vm, E_TYPE, "Range bounds must be numbers, got %s", vm_cls_name(v));
+    return false;
+}
+
+static qval range_init(qvm *vm, qval *vals, int flags, qval *state)
+{
+    int64_t from, to, step;
+    if (!to_range_int(vm, vals[0], &from) || !to_range_int(vm, vals[1], &to))
+        return qv_exc();
+    if (flags & RANGE_STEP) {
+        if (!to_range_int(vm, vals[2], &step))
+            return qv_exc();
+        if (step == 0)
+            return vm_raise(vm, E_VALUE, "Range step cannot be zero");
+    } else {
+        step = from <= to ? 1 : -1;
+    }
+    state[0] = qv_int(from);
+    state[1] = qv_int(to);
+    state[2] = qv_int(step);
+    state[3] = qv_bool(flags & RANGE_UNTIL);
+    return qv_nil();
+}
+
+static bool range_next(qval *state, qval *var)
+{
+    int64_t cur = state[0].as.i, end = state[1].as.i, step = state[2].as.i;
+    bool until = state[3].as.b;
+    if (step > 0 ? (until ? cur >= end : cur > end) : (until ? cur <= end : cur < end))
+        return false;
+    *var = qv_int(cur);
+    int64_t next;
+    if (__builtin_add_overflow(cur, step, &next)) { /* stop after the last representable value */
+        state[1] = qv_int(cur);
+        state[3] = qv_bool(true);
+        next = cur;
+    }
+    state[0] = qv_int(next);
+    return true;
+}
+
+static qval match_range(qvm *vm, qval *v, int flags)
+{
+    qval subj = v[0], lo = v[1], hi = v[2];
+    bool until = flags & RANGE_UNTIL;
+    qval args[4] = {subj, lo, hi, (flags & RANGE_STEP) ? v[3] : qv_nil()};
+    for (int i = 0; i < 3; i++)
+        if (!IS_NUM(args[i]) && !IS_BIGINT(args[i]) && !IS_DECIMAL(args[i]))
+            return vm_raise(vm, E_TYPE, "Range pattern needs numbers, got %s", vm_cls_name(args[i]));
+    bool big = IS_BIGINT(subj) || IS_BIGINT(lo) || IS_BIGINT(hi);
+    if (big && !(IS_BIGINT(subj) && IS_BIGINT(lo) && IS_BIGINT(hi)))
+        return vm_raise(vm, E_TYPE, "Cannot mix BigInt with other numbers in a range pattern");
+    if (vm_compare(subj, lo) < 0)
+        return qv_bool(false);
+    int c = vm_compare(subj, hi);
+    if (until ? c >= 0 : c > 0)
+        return qv_bool(false);
+    if (!(flags & RANGE_STEP))
+        return qv_bool(true);
+    qval step = args[3];
+    if (!IS_INT(step) && !IS_BIGINT(step))
+        return vm_raise(vm, E_TYPE, "Range step must be an integer, got %s", vm_cls_name(step));
+    if ((IS_INT(step) && step.as.i <= 0) || (IS_BIGINT(step) && vm_compare(step, bigint_from_int(vm, 0)) <= 0))
+        return vm_raise(vm, E_VALUE, "Range step must be positive");
+    qval diff = num_arith(vm, QOP_SUB, subj, lo);
+    if (IS_EXC(diff))
+        return diff;
+    qval rem = num_arith(vm, QOP_MOD, diff, step);
+    if (IS_EXC(rem))
+        return rem;
+    return qv_bool(!vm_truthy(rem));
+}
+
+static qval build_str(qvm *vm, qval *v, int n)
+{
+    qbuf b;
+    buf_init(&b);
+    for (int i = 0; i < n; i++) {
+        qstr *s = vm_to_str(vm, v[i]);
+        if (!s) {
+            buf_free(&b);
+            return qv_exc();
+        }
+        buf_append(&b, s->data, s->len);
+    }
+    return qv_obj(buf_to_str(vm, &b));
+}
+
+static qval format_value(qvm *vm, qval v, qstr *spec)
+{
+    qbuf b;
+    buf_init(&b);
+    if (!fmt_spec(vm, &b, v, spec->data, spec->len)) {
+        buf_free(&b);
+        return qv_exc();
+    }
+    return qv_obj(buf_to_str(vm, &b));
+}
+
+static qval make_closure(qvm *vm, qproto *p, qframe *f)
+{
+    qclosure *cl = vm_alloc_obj(vm, sizeof(qclosure) + p->nupvals * sizeof(qupval *), QO_CLOSURE);
+    cl->proto = p;
+    cl->module = f->fn->module;
+    cl->owner = f->fn->owner;
+    for (uint32_t i = 0; i < p->nupvals; i++) {
+        if (p->upval_is_local[i])
+            cl->upvals[i] = capture_upval(vm, vm->stack, f->base + p->upval_index[i]);
+        else
+            cl->upvals[i] = f->fn->upvals[p->upval_index[i]];
+    }
+    return qv_obj(cl);
+}
+
+static qval global_get(qvm *vm, qmodule *m, qstr *name)
+{
+    qval v;
+    if (dict_get(m->globals, name, &v) || dict_get(vm->builtins, name, &v))
+        return v;
+    return vm_raise(vm, E_NAME, "Undefined variable: %s", name->data);
+}
+
+static qval global_set(qvm *vm, qmodule *m, qstr *name, qval v)
+{
+    if (!dict_get(m->globals, name, NULL))
+        return vm_raise(vm, E_NAME, "Cannot assign to undeclared variable '%s'", name->data);
+    if (m->consts && dict_get(m->consts, name, NULL))
+        return vm_raise(vm, E_TYPE, "Cannot reassign constant '%s'", name->data);
+    dict_set(vm, m->globals, name, v);
+    return qv_nil();
+}
+
+static qval global_def(qvm *vm, qmodule *m, qstr *name, unsigned flags, qval v)
+{
+    if (!(flags & DEF_REPLACE) && dict_get(m->globals, name, NULL))
+        return vm_raise(vm, E_NAME, "Variable '%s' already declared in this scope", name->data);
+    dict_set(vm, m->globals, name, v);
+    if (flags & DEF_CONST) {
+        if (!m->consts)
+            m->consts = dict_new(vm);
+        dict_set(vm, m->consts, name, qv_bool(true));
+    } else if (m->consts) {
+        dict_del(m->consts, name);
+    }
+    if ((flags & DEF_PUB) && m->pub)
+        dict_set(vm, m->pub, name, qv_bool(true));
+    return qv_nil();
+}
+
+/* Build positional args + named args from a CALL_EX spec; leaves the flat
+ * positional arguments above `at` and returns their count (or -1). */
+static int spread_args(qvm *vm, size_t at, qarray *spec, qdict **kw_out)
+{
+    qstack *s = vm->stack;
+    int n = (int)spec->len;
+    qarray *pos = arr_new(vm, (uint32_t)n);
+    qdict *kw = NULL;
+    vm_push_root(vm, qv_obj(pos));
+    for (int i = 0; i < n; i++) {
+        qval a = s->values[at + 1 + i], d = spec->items[i];
+        if (IS_STR(d)) {
+            if (!kw) {
+                kw = dict_new(vm);
+                vm_push_root(vm, qv_obj(kw));
+            }
+            if (dict_get(kw, AS_STR(d), NULL) && i > 0 && IS_STR(d)) {
+                bool explicit_dup = false;
+                for (int j = 0; j < i; j++)
+                    if (IS_STR(spec->items[j]) && str_equal(AS_STR(spec->items[j]), AS_STR(d)))
+                        explicit_dup = true;
+                if (explicit_dup) {
+                    vm_pop_roots(vm, 2);
+                    vm_raise(vm, E_ARG, "Duplicate keyword argument '%s'", AS_STR(d)->data);
+                    return -1;
+                }
+            }
+            dict_set(vm, kw, AS_STR(d), a);
+        } else if (d.as.i == 1) {
+            if (!IS_ARRAY(a)) {
+                vm_pop_roots(vm, kw ? 2 : 1);
+                vm_raise(vm, E_TYPE, "Cannot unpack %s with *: expected Array", vm_cls_name(a));
+                return -1;
+            }
+            for (uint32_t j = 0; j < AS_ARRAY(a)->len; j++)
+                arr_push(vm, pos, AS_ARRAY(a)->items[j]);
+        } else if (d.as.i == 2) {
+            if (!IS_DICT(a)) {
+                vm_pop_roots(vm, kw ? 2 : 1);
+                vm_raise(vm, E_TYPE, "Cannot unpack %s with **: expected Dict", vm_cls_name(a));
+                return -1;
+            }
+            if (!kw) {
+                kw = dict_new(vm);
+                vm_push_root(vm, qv_obj(kw));
+            }
+            qdict *src = AS_DICT(a);
+            for (uint32_t j = 0; j < src->used; j++)
+                if (src->entries[j].key)
+                    dict_set(vm, kw, src->entries[j].key, src->entries[j].val);
+        } else {
+            if (kw) {
+                vm_pop_roots(vm, 2);
+                vm_raise(vm, E_ARG, "Positional argument follows keyword argument");
+                return -1;
+            }
+            arr_push(vm, pos, a);
+        }
+    }
+    stack_reserve(s, pos->len + 1 > (uint32_t)n ? pos->len + 1 - (uint32_t)n : 0);
+    memcpy(&s->values[at + 1], pos->items, pos->len * sizeof(qval));
+    s->sp = at + 1 + pos->len;
+    *kw_out = kw;
+    vm_pop_roots(vm, kw ? 2 : 1);
+    if (kw)
+        vm_push_root(vm, qv_obj(kw)); /* released by the caller */
+    return (int)pos->len;
+}
+
+#define READ_U16() (ip += 2, (unsigned)(ip[-2] | (ip[-1] << 8)))
+#define READ_I32()                                                                          \
+    (ip += 4, (int32_t)((uint32_t)ip[-4] | ((uint32_t)ip[-3] << 8) | ((uint32_t)ip[-2] << 16) | \
+                        ((uint32_t)ip[-1] << 24)))
+#define PUSH(v) (s->values[s->sp++] = (v))
+#define POP() (s->values[--s->sp])
+#define TOP() (s->values[s->sp - 1])
+#define PEEK(n) (s->values[s->sp - 1 - (n)])
+#define SLOT(i) (s->values[f->base + (i)])
+#define K(i) (f->fn->proto->consts[i])
+#define KSTR(i) AS_STR(K(i))
+#define SAVE() (f->ip = ip)
+#define LOAD() (f = &s->frames[s->nframes - 1], ip = f->ip)
+#define CHECK(v)                  \
+    do {                          \
+        if (IS_EXC(v))            \
+            goto on_error;        \
+    } while (0)
+
+/* Run frames until the frame count drops to `stop`. */
+static qval run(qvm *vm, uint32_t stop)
+{
+    qstack *s = vm->stack;
+    qframe *f;
+    uint8_t *ip;
+    qval r;
+    LOAD();
+    for (;;) {
+        switch ((qopcode)*ip++) {
+        case OP_CONST: PUSH(K(READ_U16())); break;
+        case OP_NIL: PUSH(qv_nil()); break;
+        case OP_TRUE: PUSH(qv_bool(true)); break;
+        case OP_FALSE: PUSH(qv_bool(false)); break;
+        case OP_POP: s->sp--; break;
+        case OP_DUP: {
+            qval t = TOP();
+            PUSH(t);
+            break;
+        }
+        case OP_DUP2: {
+            qval a = PEEK(1), b = PEEK(0);
+            PUSH(a);
+            PUSH(b);
+            break;
+        }
+        case OP_GET_LOCAL: PUSH(SLOT(READ_U16())); break;
+        case OP_GET_LOCAL_CHK: {
+            unsigned slot = READ_U16(), k = READ_U16();
+            if (IS_UNDEF(SLOT(slot))) {
+                SAVE();
+                r = vm_raise(vm, E_NAME, "Undefined variable: %s", KSTR(k)->data);
+                goto on_error;
+            }
+            PUSH(SLOT(slot));
+            break;
+        }
+        case OP_SET_LOCAL: SLOT(READ_U16()) = POP(); break;
+        case OP_DEL_LOCAL: SLOT(READ_U16()) = qv_undef(); break;
+        case OP_GET_UPVAL: {
+            unsigned i = READ_U16(), k = READ_U16();
+            qval v = *f->fn->upvals[i]->slot;
+            if (IS_UNDEF(v)) {
+                SAVE();
+                r = vm_raise(vm, E_NAME, "Undefined variable: %s", KSTR(k)->data);
+                goto on_error;
+            }
+            PUSH(v);
+            break;
+        }
+        case OP_SET_UPVAL: *f->fn->upvals[READ_U16()]->slot = POP(); break;
+        case OP_GET_GLOBAL: {
+            qstr *name = KSTR(READ_U16());
+            qval v;
+            if (dict_get(f->fn->module->globals, name, &v) || dict_get(vm->builtins, name, &v)) {
+                PUSH(v);
+                break;
+            }
+            SAVE();
+            r = global_get(vm, f->fn->module, name);
+            goto on_error;
+        }
+        case OP_SET_GLOBAL: {
+            qstr *name = KSTR(READ_U16());
+            SAVE();
+            r = global_set(vm, f->fn->module, name, POP());
+            CHECK(r);
+            break;
+        }
+        case OP_DEF_GLOBAL: {
+            qstr *name = KSTR(READ_U16());
+            unsigned flags = READ_U16();
+            SAVE();
+            r = global_def(vm, f->fn->module, name, flags, POP());
+            CHECK(r);
+            break;
+        }
+        case OP_DEL_GLOBAL: {
+            qstr *name = KSTR(READ_U16());
+            if (!dict_del(f->fn->module->globals, name)) {
+                SAVE();
+                r = vm_raise(vm, E_NAME, "Undefined variable: %s", name->data);
+                goto on_error;
+            }
+            break;
+        }
+        case OP_CHECK_TYPE: {
+            qstr *type = KSTR(READ_U16()), *name = KSTR(READ_U16());
+            if (!type_matches(vm, TOP(), type)) {
+                SAVE();
+                r = vm_raise(vm, E_TYPE, "Cannot assign %s to variable '%s' of type %s",
+                             vm_cls_name(TOP()), name->data, type->data);
+                goto on_error;
+            }
+            break;
+        }
+        case OP_ADD: {
+            qval b = PEEK(0), a = PEEK(1);
+            int64_t x;
+            if (IS_INT(a) && IS_INT(b) && !__builtin_add_overflow(a.as.i, b.as.i, &x)) {
+                s->sp--;
+                TOP() = qv_int(x);
+                break;
+            }
+            SAVE();
+            r = arith(vm, OP_ADD, a, b);
+            CHECK(r);
+            s->sp--;
+            TOP() = r;
+            break;
+        }
+        case OP_SUB: {
+            qval b = PEEK(0), a = PEEK(1);
+            int64_t x;
+            if (IS_INT(a) && IS_INT(b) && !__builtin_sub_overflow(a.as.i, b.as.i, &x)) {
+                s->sp--;
+                TOP() = qv_int(x);
+                break;
+            }
+            SAVE();
+            r = arith(vm, OP_SUB, a, b);
+            CHECK(r);
+            s->sp--;
+            TOP() = r;
+            break;
+        }
+        case OP_MUL: {
+            qval b = PEEK(0), a = PEEK(1);
+            int64_t x;
+            if (IS_INT(a) && IS_INT(b) && !__builtin_mul_overflow(a.as.i, b.as.i, &x)) {
+                s->sp--;
+                TOP() = qv_int(x);
+                break;
+            }
+            SAVE();
+            r = arith(vm, OP_MUL, a, b);
+            CHECK(r);
+            s->sp--;
+            TOP() = r;
+            break;
+        }
+        case OP_DIV: case OP_MOD: {
+            qopcode op = (qopcode)ip[-1];
+            SAVE();
+            r = arith(vm, op, PEEK(1), PEEK(0));
+            CHECK(r);
+            s->sp--;
+            TOP() = r;
+            break;
+        }
+        case OP_BAND: case OP_BOR: case OP_BXOR: case OP_SHL: case OP_SHR: {
+            qopcode op = (qopcode)ip[-1];
+            SAVE();
+            r = bitop(vm, op, PEEK(1), PEEK(0));
+            CHECK(r);
+            s->sp--;
+            TOP() = r;
+            break;
+        }
+        case OP_CONCAT: {
+            SAVE();
+            r = concat(vm, PEEK(1), PEEK(0));
+            CHECK(r);
+            s->sp--;
+            TOP() = r;
+            break;
+        }
+        case OP_IADD: {
+            qval b = PEEK(0), a = PEEK(1);
+            int64_t x;
+            if (IS_INT(a) && IS_INT(b) && !__builtin_add_overflow(a.as.i, b.as.i, &x)) {
+                s->sp--;
+                TOP() = qv_int(x);
+                break;
+            }
+            SAVE();
+            r = inplace_add(vm, a, b);
+            CHECK(r);
+            s->sp--;
+            TOP() = r;
+            break;
+        }
+        case OP_EQ: {
+            qval b = POP();
+            TOP() = qv_bool(vm_equal(TOP(), b));
+            break;
+        }
+        case OP_NE: {
+            qval b = POP();
+            TOP() = qv_bool(!vm_equal(TOP(), b));
+            break;
+        }
+        case OP_LT: case OP_LE: case OP_GT: case OP_GE: {
+            qopcode op = (qopcode)ip[-1];
+            qval b = POP(), a = TOP();
+            int c;
+            if (IS_INT(a) && IS_INT(b))
+                c = (a.as.i > b.as.i) - (a.as.i < b.as.i);
+            else
+                c = vm_compare(a, b);
+            bool res = op == OP_LT ? c < 0 : op == OP_LE ? c <= 0 : op == OP_GT ? c > 0 : c >= 0;
+            TOP() = qv_bool(res);
+            break;
+        }
+        case OP_NEG: {
+            if (IS_INT(TOP()) && TOP().as.i != INT64_MIN) {
+                TOP().as.i = -TOP().as.i;
+                break;
+            }
+            SAVE();
+            r = negate(vm, TOP());
+            CHECK(r);
+            TOP() = r;
+            break;
+        }
+        case OP_POS:
+            if (!IS_NUM(TOP()) && !IS_BIGINT(TOP()) && !IS_DECIMAL(TOP())) {
+                SAVE();
+                r = vm_raise(vm, E_TYPE, "Unary + needs a number, got %s", vm_cls_name(TOP()));
+                goto on_error;
+            }
+            break;
+        case OP_BNOT:
+            if (!IS_INT(TOP())) {
+                SAVE();
+                r = vm_raise(vm, E_TYPE, "Bitwise NOT needs an Int, got %s", vm_cls_name(TOP()));
+                goto on_error;
+            }
+            TOP().as.i = ~TOP().as.i;
+            break;
+        case OP_NOT: TOP() = qv_bool(!vm_truthy(TOP())); break;
+        case OP_JUMP: {
+            int32_t off = READ_I32();
+            ip += off;
+            break;
+        }
+        case OP_LOOP: {
+            int32_t off = READ_I32();
+            ip += off;
+            if (vm->gc_pending) {
+                SAVE();
+                vm_gc(vm);
+            }
+            break;
+        }
+        case OP_JUMP_IF_FALSE: {
+            int32_t off = READ_I32();
+            if (!vm_truthy(POP()))
+                ip += off;
+            break;
+        }
+        case OP_JUMP_IF_TRUE: {
+            int32_t off = READ_I32();
+            if (vm_truthy(POP()))
+                ip += off;
+            break;
+        }
+        case OP_AND: {
+            int32_t off = READ_I32();
+            if (!vm_truthy(TOP()))
+                ip += off;
+            else
+                s->sp--;
+            break;
+        }
+        case OP_OR: {
+            int32_t off = READ_I32();
+            if (vm_truthy(TOP()))
+                ip += off;
+            else
+                s->sp--;
+            break;
+        }
+        case OP_ELVIS: {
+            int32_t off = READ_I32();
+            if (!IS_NIL(TOP()))
+                ip += off;
+            else
+                s->sp--;
+            break;
+        }
+        case OP_ARRAY: {
+            unsigned n = READ_U16();
+            qarray *a = arr_new(vm, n);
+            memcpy(a->items, &s->values[s->sp - n], n * sizeof(qval));
+            a->len = n;
+            s->sp -= n;
+            PUSH(qv_obj(a));
+            break;
+        }
+        case OP_DICT: {
+            unsigned n = READ_U16();
+            qdict *d = dict_new(vm);
+            qval *kv = &s->values[s->sp - 2 * n];
+            for (unsigned i = 0; i < n; i++)
+                dict_set(vm, d, AS_STR(kv[2 * i]), kv[2 * i + 1]);
+            s->sp -= 2 * n;
+            PUSH(qv_obj(d));
+            break;
+        }
+        case OP_INDEX: {
+            qval idx = PEEK(0), obj = PEEK(1);
+            if (IS_ARRAY(obj) && IS_INT(idx)) {
+                qarray *a = AS_ARRAY(obj);
+                int64_t i = idx.as.i < 0 ? idx.as.i + a->len : idx.as.i;
+                if (i >= 0 && i < a->len) {
+                    s->sp--;
+                    TOP() = a->items[i];
+                    break;
+                }
+            }
+            SAVE();
+            r = index_get(vm, obj, idx);
+            CHECK(r);
+            s->sp--;
+            TOP() = r;
+            break;
+        }
+        case OP_SET_INDEX: {
+            SAVE();
+            r = index_set(vm, PEEK(2), PEEK(1), PEEK(0));
+            CHECK(r);
+            s->sp -= 3;
+            break;
+        }
+        case OP_GET_FIELD: {
+            qstr *name = KSTR(READ_U16());
+            SAVE();
+            r = member_get(vm, TOP(), name);
+            CHECK(r);
+            TOP() = r;
+            break;
+        }
+        case OP_SET_FIELD: {
+            qstr *name = KSTR(READ_U16());
+            SAVE();
+            r = member_set(vm, PEEK(1), name, PEEK(0));
+            CHECK(r);
+            s->sp -= 2;
+            break;
+        }
+        case OP_CALL: {
+            unsigned argc = READ_U16();
+            size_t at = s->sp - argc - 1;
+            qval callee = s->values[at];
+            SAVE();
+            if (IS_KIND(callee, QO_CLOSURE)) {
+                if (!push_frame(vm, AS_CLOSURE(callee), at, (int)argc, NULL)) {
+                    r = qv_exc();
+                    goto on_error;
+                }
+                LOAD();
+                if (vm->gc_pending)
+                    vm_gc(vm);
+                break;
+            }
+            r = interp_call(vm, at, (int)argc, NULL);
+            CHECK(r);
+            PUSH(r);
+            break;
+        }
+        case OP_INVOKE: {
+            qstr *name = KSTR(READ_U16());
+            unsigned argc = READ_U16();
+            size_t at = s->sp - argc - 1;
+            qval recv = s->values[at], m;
+            SAVE();
+            found_kind k = member_find_method(vm, recv, name, &m);
+            if (k == FOUND_NONE) {
+                r = qv_exc();
+                goto on_error;
+            }
+            if (k == FOUND_METHOD && IS_KIND(m, QO_CLOSURE)) {
+                if (!push_frame(vm, AS_CLOSURE(m), at, (int)argc, NULL)) {
+                    r = qv_exc();
+                    goto on_error;
+                }
+                LOAD();
+                if (vm->gc_pending)
+                    vm_gc(vm);
+                break;
+            }
+            if (k == FOUND_METHOD) {
+                r = call_native(vm, AS_NATIVE(m), recv, at, (int)argc, NULL);
+                s->sp = at;
+            } else {
+                s->values[at] = m;
+                r = interp_call(vm, at, (int)argc, NULL);
+            }
+            CHECK(r);
+            PUSH(r);
+            break;
+        }
+        case OP_CALL_EX: case OP_INVOKE_EX: {
+            bool invoke = ip[-1] == OP_INVOKE_EX;
+            qstr *name = invoke ? KSTR(READ_U16()) : NULL;
+            qarray *spec = AS_ARRAY(K(READ_U16()));
+            size_t at = s->sp - spec->len - 1;
+            qdict *kw = NULL;
+            SAVE();
+            int argc = spread_args(vm, at, spec, &kw);
+            if (argc < 0) {
+                r = qv_exc();
+                goto on_error;
+            }
+            if (invoke) {
+                qval recv = s->values[at], m;
+                found_kind k = member_find_method(vm, recv, name, &m);
+                if (k == FOUND_NONE) {
+                    if (kw)
+                        vm_pop_roots(vm, 1);
+                    r = qv_exc();
+                    goto on_error;
+                }
+                if (k == FOUND_METHOD && IS_KIND(m, QO_CLOSURE)) {
+                    r = call_closure_now(vm, AS_CLOSURE(m), at, argc, kw);
+                } else if (k == FOUND_METHOD) {
+                    r = call_native(vm, AS_NATIVE(m), recv, at, argc, kw);
+                } else {
+                    s->values[at] = m;
+                    r = interp_call(vm, at, argc, kw);
+                }
+            } else {
+                r = interp_call(vm, at, argc, kw);
+            }
+            s->sp = at;
+            if (kw)
+                vm_pop_roots(vm, 1);
+            CHECK(r);
+            PUSH(r);
+            break;
+        }
+        case OP_CLOSURE: {
+            qproto *p = (qproto *)AS_OBJ(K(READ_U16()));
+            PUSH(make_closure(vm, p, f));
+            break;
+        }
+        case OP_CLOSE_UPVALS: close_upvals(s, f->base + READ_U16()); break;
+        case OP_RETURN: {
+            qval result = POP();
+            close_upvals(s, f->base);
+            while (s->nhandlers && s->handlers[s->nhandlers - 1].frame >= s->nframes - 1)
+                s->nhandlers--;
+            bool boundary = f->boundary;
+            s->sp = f->base;
+            s->nframes--;
+            if (s->nframes <= stop || boundary)
+                return result;
+            LOAD();
+            PUSH(result);
+            break;
+        }
+        case OP_ARG_DEFAULT: {
+            unsigned slot = READ_U16();
+            int32_t off = READ_I32();
+            if (!IS_UNDEF(SLOT(slot)))
+                ip += off;
+            break;
+        }
+        case OP_ITER_INIT: {
+            unsigned slot = READ_U16();
+            SAVE();
+            r = iter_init(vm, POP(), &SLOT(slot));
+            CHECK(r);
+            break;
+        }
+        case OP_ITER_NEXT: {
+            unsigned slot = READ_U16(), nvars = READ_U16();
+            int32_t off = READ_I32();
+            if (!iter_next(vm, &SLOT(slot), &SLOT(slot + 3), (int)nvars))
+                ip += off;
+            break;
+        }
+        case OP_RANGE_INIT: {
+            unsigned slot = READ_U16(), flags = READ_U16();
+            unsigned n = (flags & RANGE_STEP) ? 3 : 2;
+            SAVE();
+            r = range_init(vm, &s->values[s->sp - n], (int)flags, &SLOT(slot));
+            CHECK(r);
+            s->sp -= n;
+            break;
+        }
+        case OP_RANGE_NEXT: {
+            unsigned slot = READ_U16();
+            int32_t off = READ_I32();
+            if (!range_next(&SLOT(slot), &SLOT(slot + 4)))
+                ip += off;
+            break;
+        }
+        case OP_TRY: {
+            int32_t off = READ_I32();
+            qhandler *h = stack_push_handler(s);
+            h->catch_ip = ip + off;
+            h->sp = s->sp;
+            h->frame = s->nframes - 1;
+            break;
+        }
+        case OP_END_TRY: s->nhandlers--; break;
+        case OP_CATCH_IS: {
+            qstr *type = KSTR(READ_U16());
+            int32_t off = READ_I32();
+            qval e = POP();
+            SAVE();
+            int m = exc_matches(vm, AS_EXCV(e), type, f->fn->module);
+            if (m < 0) {
+                r = qv_exc();
+                goto on_error;
+            }
+            if (!m)
+                ip += off;
+            break;
+        }
+        case OP_CATCH_VALUE: {
+            qexc *e = AS_EXCV(TOP());
+            if (!IS_NIL(e->payload))
+                TOP() = e->payload;
+            break;
+        }
+        case OP_RAISE: {
+            SAVE();
+            r = exc_raise_value(vm, POP());
+            goto on_error;
+        }
+        case OP_RAISE_ERR: {
+            unsigned kind = READ_U16();
+            qstr *msg = KSTR(READ_U16());
+            SAVE();
+            r = vm_raise(vm, (qerr_kind)kind, "%s", msg->data);
+            goto on_error;
+        }
+        case OP_BUILD_STR: {
+            unsigned n = READ_U16();
+            SAVE();
+            r = build_str(vm, &s->values[s->sp - n], (int)n);
+            CHECK(r);
+            s->sp -= n;
+            PUSH(r);
+            break;
+        }
+        case OP_FORMAT: {
+            qstr *spec = KSTR(READ_U16());
+            SAVE();
+            r = format_value(vm, TOP(), spec);
+            CHECK(r);
+            TOP() = r;
+            break;
+        }
+        case OP_MATCH_RANGE: {
+            unsigned flags = READ_U16();
+            unsigned n = (flags & RANGE_STEP) ? 4 : 3;
+            SAVE();
+            r = match_range(vm, &s->values[s->sp - n], (int)flags);
+            CHECK(r);
+            s->sp -= n;
+            PUSH(r);
+            break;
+        }
+        case OP_USE: {
+            qstr *path = KSTR(READ_U16());
+            SAVE();
+            r = module_use(vm, path, f->fn->proto->file->data);
+            CHECK(r);
+            PUSH(r);
+            break;
+        }
+        case OP_IMPORT_NAME: {
+            qstr *name = KSTR(READ_U16());
+            SAVE();
+            r = module_import_name(vm, TOP(), name);
+            CHECK(r);
+            TOP() = r;
+            break;
+        }
+        case OP_TYPE_DEF: {
+            qtype *tmpl = AS_TYPE(K(READ_U16()));
+            unsigned nmethods = READ_U16();
+            unsigned ndef = 0;
+            for (uint32_t i = 0; i < tmpl->nfields; i++)
+                ndef += tmpl->fields[i].has_default;
+            size_t first = s->sp - nmethods - ndef;
+            SAVE();
+            r = type_define(vm, tmpl, &s->values[first], &s->values[first + ndef]);
+            CHECK(r);
+            s->sp = first;
+            PUSH(r);
+            break;
+        }
+        case OP_TRAIT_DEF: PUSH(K(READ_U16())); break;
+        case OP_DECORATE: {
+            qarray *spec = AS_ARRAY(K(READ_U16()));
+            size_t first = s->sp - spec->len - 2;
+            SAVE();
+            r = type_decorate(vm, s->values[first], s->values[first + 1], (int)spec->len,
+                              &s->values[first + 2], spec);
+            CHECK(r);
+            s->sp = first;
+            PUSH(r);
+            break;
+        }
+        case OP_WITH_ENTER: {
+            SAVE();
+            r = vm_invoke(vm, TOP(), "_enter", 0, NULL);
+            CHECK(r);
+            TOP() = r;
+            break;
+        }
+        case OP_WITH_EXIT: {
+            (void)READ_U16();
+            SAVE();
+            r = vm_invoke(vm, TOP(), "_exit", 0, NULL);
+            CHECK(r);
+            s->sp--;
+            TOP() = qv_bool(vm_truthy(TOP()) || vm_truthy(r));
+            break;
+        }
+        case OP_CHECK_RET: {
+            qstr *type = KSTR(READ_U16());
+            if (!type_matches(vm, TOP(), type)) {
+                SAVE();
+                r = vm_raise(vm, E_TYPE, "%s() must return %s, got %s", f->fn->proto->name->data,
+                             type->data, vm_cls_name(TOP()));
+                goto on_error;
+            }
+            break;
+        }
+        case OP_AWAIT:
+            /* Awaiting a value that is not a task yields the value itself. */
+            break;
+        default:
+            SAVE();
+            r = vm_raise(vm, E_RUNTIME, "bad opcode %d", ip[-1]);
+            goto on_error;
+        }
+        continue;
+
+    on_error:
+        (void)r;
+        exc_capture(vm, vm->exc);
+        /* The innermost handler above our boundary takes it. */
+        if (s->nhandlers && s->handlers[s->nhandlers - 1].frame >= stop &&
+            s->handlers[s->nhandlers - 1].frame < s->nframes) {
+            bool crosses = false;
+            qhandler h = s->handlers[--s->nhandlers];
+            for (uint32_t i = h.frame + 1; i < s->nframes; i++)
+                crosses |= s->frames[i].boundary;
+            if (!crosses) {
+                close_upvals(s, s->frames[h.frame].base + 0 < h.sp ? h.sp : s->frames[h.frame].base);
+                s->nframes = h.frame + 1;
+                s->sp = h.sp;
+                f = &s->frames[h.frame];
+                ip = h.catch_ip;
+                PUSH(qv_obj(vm_take_exc(vm)));
+                continue;
+            }
+            s->nhandlers++;
+        }
+        /* Unwind to our boundary and hand the exception to the C caller. */
+        for (;;) {
+            qframe *top = &s->frames[s->nframes - 1];
+            close_upvals(s, top->base);
+            while (s->nhandlers && s->handlers[s->nhandlers - 1].frame >= s->nframes - 1)
+                s->nhandlers--;
+            s->sp = top->base;
+            s->nframes--;
+            if (s->nframes <= stop || top->boundary)
+                return qv_exc();
+        }
+    }
+}
+
+qval interp_run_main(qvm *vm, qproto *p, qmodule *m)
+{
+    qclosure *cl = vm_alloc_obj(vm, sizeof(qclosure), QO_CLOSURE);
+    cl->proto = p;
+    cl->module = m;
+    return vm_call(vm, qv_obj(cl), 0, NULL);
+}
+
+int vm_call_depth(qvm *vm)
+{
+    return (int)vm->stack->nframes;
+}

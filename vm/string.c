@@ -1,0 +1,226 @@
+/* string.c — string objects, the per-VM intern table and byte buffers. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "vm_internal.h"
+
+/* FNV-1a: cheap, good enough for short keys. */
+uint32_t str_hash_bytes(const char *s, size_t len)
+{
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < len; i++) {
+        h ^= (uint8_t)s[i];
+        h *= 16777619u;
+    }
+    return h;
+}
+
+uint32_t utf8_count(const char *s, size_t len)
+{
+    uint32_t n = 0;
+    for (size_t i = 0; i < len; i++)
+        n += ((uint8_t)s[i] & 0xC0) != 0x80;
+    return n;
+}
+
+size_t str_char_offset(const qstr *s, uint32_t ci)
+{
+    if (s->nchars == s->len)
+        return ci;
+    size_t i = 0;
+    for (uint32_t c = 0; i < s->len; i++) {
+        if (((uint8_t)s->data[i] & 0xC0) != 0x80) {
+            if (c == ci)
+                return i;
+            c++;
+        }
+    }
+    return s->len;
+}
+
+static qstr *str_alloc(qvm *vm, const char *s, size_t len, uint32_t hash)
+{
+    qstr *o = vm_alloc_obj(vm, sizeof(qstr) + len + 1, QO_STR);
+    o->len = (uint32_t)len;
+    if (len)
+        memcpy(o->data, s, len);
+    o->data[len] = 0;
+    o->hash = hash;
+    o->nchars = utf8_count(s, len);
+    return o;
+}
+
+qstr *str_new(qvm *vm, const char *s, size_t len)
+{
+    return str_alloc(vm, s, len, str_hash_bytes(s, len));
+}
+
+qstr *str_cstr(qvm *vm, const char *s)
+{
+    return str_new(vm, s, strlen(s));
+}
+
+qstr *str_printf(qvm *vm, const char *fmt, ...)
+{
+    qbuf b;
+    buf_init(&b);
+    va_list ap;
+    va_start(ap, fmt);
+    char small[256];
+    int n = vsnprintf(small, sizeof small, fmt, ap);
+    va_end(ap);
+    if (n < (int)sizeof small) {
+        buf_append(&b, small, (size_t)n);
+    } else {
+        char *big = malloc((size_t)n + 1);
+        va_start(ap, fmt);
+        vsnprintf(big, (size_t)n + 1, fmt, ap);
+        va_end(ap);
+        buf_append(&b, big, (size_t)n);
+        free(big);
+    }
+    return buf_to_str(vm, &b);
+}
+
+bool str_equal(const qstr *a, const qstr *b)
+{
+    if (a == b)
+        return true;
+    if (a->interned && b->interned)
+        return false;
+    return a->len == b->len && a->hash == b->hash && memcmp(a->data, b->data, a->len) == 0;
+}
+
+/* ---- interning --------------------------------------------------------------- */
+
+static void intern_insert(qstr **tab, uint32_t cap, qstr *s)
+{
+    uint32_t i = s->hash & (cap - 1);
+    while (tab[i] && tab[i] != TOMB)
+        i = (i + 1) & (cap - 1);
+    tab[i] = s;
+}
+
+static void intern_grow(qvm *vm)
+{
+    uint32_t ncap = vm->capintern ? vm->capintern * 2 : 256;
+    qstr **tab = calloc(ncap, sizeof(qstr *));
+    if (!tab)
+        abort();
+    for (uint32_t i = 0; i < vm->capintern; i++)
+        if (vm->interned[i] && vm->interned[i] != TOMB)
+            intern_insert(tab, ncap, vm->interned[i]);
+    free(vm->interned);
+    vm->interned = tab;
+    vm->capintern = ncap;
+}
+
+qstr *str_intern(qvm *vm, const char *s, size_t len)
+{
+    uint32_t h = str_hash_bytes(s, len);
+    if (vm->capintern) {
+        uint32_t i = h & (vm->capintern - 1);
+        for (qstr *e; (e = vm->interned[i]); i = (i + 1) & (vm->capintern - 1))
+            if (e != TOMB && e->hash == h && e->len == len && memcmp(e->data, s, len) == 0)
+                return e;
+    }
+    /* Tombstones count as used so probing always terminates. */
+    if ((vm->nintern + 1) * 4 > vm->capintern * 3)
+        intern_grow(vm);
+    qstr *o = str_alloc(vm, s, len, h);
+    o->interned = true;
+    intern_insert(vm->interned, vm->capintern, o);
+    vm->nintern++;
+    return o;
+}
+
+qstr *str_intern_cstr(qvm *vm, const char *s)
+{
+    return str_intern(vm, s, strlen(s));
+}
+
+/* The intern table holds strings weakly: drop the ones the GC did not mark. */
+void intern_sweep(qvm *vm)
+{
+    for (uint32_t i = 0; i < vm->capintern; i++) {
+        qstr *e = vm->interned[i];
+        if (e && e != TOMB && !e->hdr.marked)
+            vm->interned[i] = TOMB;
+    }
+}
+
+void intern_free(qvm *vm)
+{
+    free(vm->interned);
+    vm->interned = NULL;
+    vm->capintern = vm->nintern = 0;
+}
+
+/* ---- buffers ------------------------------------------------------------------ */
+
+void buf_init(qbuf *b)
+{
+    b->data = NULL;
+    b->len = b->cap = 0;
+}
+
+void buf_free(qbuf *b)
+{
+    free(b->data);
+    buf_init(b);
+}
+
+static void buf_reserve(qbuf *b, size_t extra)
+{
+    if (b->len + extra + 1 <= b->cap)
+        return;
+    size_t ncap = b->cap ? b->cap : 64;
+    while (ncap < b->len + extra + 1)
+        ncap *= 2;
+    char *p = realloc(b->data, ncap);
+    if (!p)
+        abort();
+    b->data = p;
+    b->cap = ncap;
+}
+
+void buf_append(qbuf *b, const char *s, size_t n)
+{
+    buf_reserve(b, n);
+    if (n)
+        memcpy(b->data + b->len, s, n);
+    b->len += n;
+    b->data[b->len] = 0;
+}
+
+void buf_puts(qbuf *b, const char *s)
+{
+    buf_append(b, s, strlen(s));
+}
+
+void buf_putc(qbuf *b, char c)
+{
+    buf_append(b, &c, 1);
+}
+
+void buf_printf(qbuf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    buf_reserve(b, (size_t)n);
+    va_start(ap, fmt);
+    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+}
+
+qstr *buf_to_str(qvm *vm, qbuf *b)
+{
+    qstr *s = str_new(vm, b->data ? b->data : "", b->len);
+    buf_free(b);
+    return s;
+}

@@ -1,0 +1,303 @@
+/* vm.h — the interface between the Quest VM and native code.
+ *
+ * Everything a built-in type, a standard-library module or the server needs
+ * from the VM is declared here.  The rules for native code:
+ *
+ *  - A native returns a value, or raises: `return vm_raise(vm, E_TYPE, ...)`
+ *    records the exception in the VM and returns qv_exc(); callers test
+ *    IS_EXC() and pass the sentinel up.  Nothing longjmps.
+ *  - The GC runs only at safe points of the interpreter loop (calls and
+ *    backward jumps), never inside an allocation.  So a native may hold
+ *    objects in C locals freely, EXCEPT across a call that can run Quest code
+ *    (vm_call, vm_invoke, vm_to_str of a user value...).  Objects held across
+ *    such a call must be rooted with vm_push_root()/vm_pop_roots().  The
+ *    receiver and the arguments of a native are already rooted.
+ *  - No globals: every piece of state lives in the qvm, so N VMs can run on N
+ *    threads in one process.
+ */
+#ifndef QUEST_VM_H
+#define QUEST_VM_H
+
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "value.h"
+
+/* ---- creating a VM ---------------------------------------------------------- */
+
+/* A native module: `use "std/math"` finds {"std/math", init}; init fills
+ * the module's members (all public) and returns false after raising. */
+typedef struct qnative_module {
+    const char *path;
+    bool (*init)(qvm *vm, qmodule *m);
+} qnative_module;
+
+/* A standard-library module written in Quest, embedded in the binary. */
+typedef struct qembedded_source {
+    const char *path;   /* "std/test" */
+    const char *source;
+} qembedded_source;
+
+typedef struct qvm_options {
+    const qnative_module *native_modules;     /* terminated by {NULL} */
+    const qembedded_source *embedded_sources; /* terminated by {NULL} */
+    int max_call_depth;     /* Quest frames before RuntimeErr (default 10000) */
+    bool gc_stress;         /* collect at every safe point */
+    int argc;               /* script arguments (sys.argv) */
+    char **argv;
+} qvm_options;
+
+qvm *vm_new(const qvm_options *opts);
+void vm_free(qvm *vm);
+
+/* ---- running code ---------------------------------------------------------------- */
+
+/* Compile and run a file / a string as a fresh main module.  Returns the
+ * value of the last statement or qv_exc() with the error pending. */
+qval vm_run_file(qvm *vm, const char *path);
+qval vm_run_string(qvm *vm, const char *name, const char *src);
+/* `use` from C: load (once) and return the module at path, resolved as a
+ * `use` in the main program would. */
+qval vm_import(qvm *vm, const char *path);
+/* Run source text in a fresh, anonymous module (sys.eval); returns the
+ * value of its last statement.  Syntax errors raise SyntaxErr. */
+qval vm_eval(qvm *vm, const char *name, const char *src);
+/* Current Quest call depth (frames), for sys.get_call_depth(). */
+int vm_call_depth(qvm *vm);
+/* Print the pending exception as the reference does (Type: msg, at, stack)
+ * and clear it. */
+void vm_report_exc(qvm *vm, FILE *out);
+
+/* Write to the program's stdout (1) or stderr (2), honouring redirection
+ * (sys.redirect_stream). */
+void vm_write_stream(qvm *vm, int stream, const char *data, size_t len);
+/* Redirect stream 1 or 2 to a value with write(str), or nil to restore;
+ * returns the previous sink. */
+qval vm_set_stream(qvm *vm, int stream, qval sink);
+
+/* ---- errors ---------------------------------------------------------------------------- */
+
+typedef enum {
+    E_ERR, E_INDEX, E_TYPE, E_VALUE, E_ARG, E_ATTR, E_NAME, E_RUNTIME,
+    E_IO, E_IMPORT, E_KEY, E_SYNTAX, E_CONFIG, E_TIMEOUT, E_CANCELLED,
+    E__COUNT
+} qerr_kind;
+
+/* Raise an exception of the built-in type `kind` with a printf message.
+ * Always returns qv_exc(). */
+qval vm_raise(qvm *vm, qerr_kind kind, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Raise an existing exception value. */
+qval vm_raise_exc(qvm *vm, qexc *e);
+/* The pending exception (NULL if none); vm_take_exc also clears it. */
+qexc *vm_pending_exc(qvm *vm);
+qexc *vm_take_exc(qvm *vm);
+qtype *vm_err_type(qvm *vm, qerr_kind kind);
+/* A new (not raised) exception of type t. */
+qexc *exc_new(qvm *vm, qtype *t, qstr *message);
+
+/* ---- calling Quest from C ------------------------------------------------------------------ */
+
+qval vm_call(qvm *vm, qval fn, int argc, qval *argv);
+qval vm_call_kw(qvm *vm, qval fn, int argc, qval *argv, qdict *kwargs);
+/* recv.name(args) with the language's method lookup. */
+qval vm_invoke(qvm *vm, qval recv, const char *name, int argc, qval *argv);
+/* Named arguments passed to the running native (NULL when none).  Only
+ * natives declared with kwargs=true ever see them; others get ArgErr. */
+qdict *vm_kwargs(qvm *vm);
+bool vm_is_callable(qval v);
+/* Number of named parameters a callable declares (required + optional), or
+ * -1 when unknown (natives, *args functions).  Array.map and friends use it
+ * to decide between f(elem) and f(elem, index). */
+int vm_fn_arity(qval fn);
+
+/* ---- values ------------------------------------------------------------------------------------- */
+
+bool vm_truthy(qval v);
+/* `==` of the language (reference rules, see quest-language.md §1.10). */
+bool vm_equal(qval a, qval b);
+/* Ordering of `<` and sort(): <0, 0, >0; unsupported pairs compare equal. */
+int vm_compare(qval a, qval b);
+/* str() form, as puts prints it.  NULL after raising. */
+qstr *vm_to_str(qvm *vm, qval v);
+/* _rep() form (strings quoted).  NULL after raising. */
+qstr *vm_to_rep(qvm *vm, qval v);
+/* cls() name: "Int", "Str", user type name ... */
+const char *vm_cls_name(qval v);
+/* Deep copy of Array/Dict (used for field defaults). */
+qval vm_deep_copy(qvm *vm, qval v);
+
+/* ---- memory and GC ------------------------------------------------------------------------------ */
+
+void *vm_alloc_obj(qvm *vm, size_t size, qobj_kind kind);
+/* Tracked malloc/realloc/free for memory owned by objects (counts toward
+ * the GC trigger).  vm_realloc(vm, p, old, 0) frees.  Aborts on OOM only
+ * when the C library cannot allocate at all. */
+void *vm_realloc(qvm *vm, void *p, size_t old_size, size_t new_size);
+void vm_push_root(qvm *vm, qval v);
+void vm_pop_roots(qvm *vm, int n);
+void vm_mark_value(qvm *vm, qval v);
+void vm_mark_obj(qvm *vm, qobj *o);
+void vm_gc(qvm *vm);
+
+/* ---- strings -------------------------------------------------------------------------------- */
+
+qstr *str_new(qvm *vm, const char *s, size_t len);
+qstr *str_cstr(qvm *vm, const char *s);
+qstr *str_printf(qvm *vm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Interned strings are unique per VM: compare them by pointer. */
+qstr *str_intern(qvm *vm, const char *s, size_t len);
+qstr *str_intern_cstr(qvm *vm, const char *s);
+uint32_t str_hash_bytes(const char *s, size_t len);
+bool str_equal(const qstr *a, const qstr *b);
+/* Number of code points in valid UTF-8. */
+uint32_t utf8_count(const char *s, size_t len);
+/* Byte offset of code point `ci` (0 <= ci <= nchars). */
+size_t str_char_offset(const qstr *s, uint32_t ci);
+
+/* A growable byte buffer for building strings. */
+typedef struct qbuf {
+    char *data;
+    size_t len, cap;
+} qbuf;
+void buf_init(qbuf *b);
+void buf_free(qbuf *b);
+void buf_append(qbuf *b, const char *s, size_t n);
+void buf_puts(qbuf *b, const char *s);
+void buf_putc(qbuf *b, char c);
+void buf_printf(qbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+qstr *buf_to_str(qvm *vm, qbuf *b); /* frees the buffer */
+
+/* ---- containers ----------------------------------------------------------------------------------- */
+
+qbytes *bytes_new(qvm *vm, const void *data, size_t len);
+
+qarray *arr_new(qvm *vm, uint32_t cap);
+void arr_push(qvm *vm, qarray *a, qval v);
+/* Stable sort of n values in place by vm_compare (sort(), sorted(), Set.to_array). */
+void arr_sort_values(qvm *vm, qval *items, uint32_t n);
+
+qdict *dict_new(qvm *vm);
+bool dict_get(const qdict *d, const qstr *key, qval *out);
+bool dict_get_cstr(const qdict *d, const char *key, qval *out);
+void dict_set(qvm *vm, qdict *d, qstr *key, qval v);
+void dict_set_cstr(qvm *vm, qdict *d, const char *key, qval v);
+bool dict_del(qdict *d, const qstr *key);
+/* Iterate: for (uint32_t i = 0; i < d->used; i++) if (d->entries[i].key) ... */
+
+qset *set_new(qvm *vm);
+bool set_add(qvm *vm, qset *s, qval v);   /* false if already there */
+bool set_has(const qset *s, qval v);
+bool set_del(qset *s, qval v);
+
+/* ---- types, methods, natives ------------------------------------------------------------------ */
+
+/* Built-in classes, in the order of vm_builtin_type(). */
+typedef enum {
+    QC_NIL, QC_BOOL, QC_INT, QC_FLOAT, QC_STR, QC_BYTES, QC_ARRAY, QC_DICT,
+    QC_SET, QC_BIGINT, QC_DECIMAL, QC_UUID, QC_FUNCTION, QC_TYPE, QC_TRAIT,
+    QC_MODULE, QC_EXCEPTION,
+    QC__COUNT
+} qclass_id;
+
+typedef struct qmethod_def {
+    const char *name;
+    qnative_fn fn;
+    int16_t min_args, max_args; /* max -1: variadic */
+    bool kwargs;
+} qmethod_def;
+
+qtype *vm_builtin_type(qvm *vm, qclass_id c);
+/* Add natives to a type's instance (or static) method table; defs end with {0}. */
+void vm_add_methods(qvm *vm, qtype *t, const qmethod_def *defs);
+void vm_add_statics(qvm *vm, qtype *t, const qmethod_def *defs);
+qnative *native_new(qvm *vm, const char *name, qnative_fn fn, int min_args, int max_args);
+
+/* Module-owned native objects. */
+qtype *vm_new_cdata_type(qvm *vm, const char *name, const qmethod_def *methods);
+qcdata *cdata_new(qvm *vm, qtype *t, const qcdata_class *cls, void *data);
+/* Checked access: NULL (and TypeErr raised) unless v is a cdata of class cls. */
+void *cdata_get(qvm *vm, qval v, const qcdata_class *cls);
+
+void module_export(qvm *vm, qmodule *m, const char *name, qval v);
+void module_export_fns(qvm *vm, qmodule *m, const qmethod_def *defs);
+
+/* ---- argument checking for natives --------------------------------------------------------------- */
+
+/* Each returns false after raising TypeErr "<fname> expects <what> ...". */
+bool arg_int(qvm *vm, const char *fname, qval v, int64_t *out);
+bool arg_num(qvm *vm, const char *fname, qval v, double *out);  /* Int or Float */
+bool arg_str(qvm *vm, const char *fname, qval v, qstr **out);
+bool arg_array(qvm *vm, const char *fname, qval v, qarray **out);
+bool arg_dict(qvm *vm, const char *fname, qval v, qdict **out);
+
+/* ---- per-type initialisers (vm/<type>.c): register methods on the class ---------------- */
+
+void str_init_class(qvm *vm, qtype *t);
+void bytes_init_class(qvm *vm, qtype *t);
+void arr_init_class(qvm *vm, qtype *t);
+void dict_init_class(qvm *vm, qtype *t);
+void set_init_class(qvm *vm, qtype *t);
+void num_init_classes(qvm *vm, qtype *int_t, qtype *float_t, qtype *bool_t);
+void bigint_init_class(qvm *vm, qtype *t);
+void decimal_init_class(qvm *vm, qtype *t);
+
+/* ---- number formatting (vm/format.c) ------------------------------------------------------------- */
+
+/* Float in str() form: whole numbers below 1e10 without ".0", else the
+ * shortest round-trip representation ("NaN", "inf", "-inf"), written out
+ * positionally as Rust does (1e300 is 301 digits): a buffer of
+ * FMT_FLOAT_MAX bytes always holds it; a smaller one truncates. */
+#define FMT_FLOAT_MAX 400
+void fmt_float(char *out, size_t n, double f);
+/* Apply a format spec ("[fill][align][sign][#][0][width][.prec][type]") to
+ * a value, appending to b.  False after raising ValueErr on a bad spec. */
+bool fmt_spec(qvm *vm, qbuf *b, qval v, const char *spec, size_t spec_len);
+
+/* ---- entry points of the built-in types used by the interpreter ------------------------- */
+
+/* Arithmetic on any numeric pair (Int, Float, BigInt, Decimal) for the
+ * operators + - * / % with the language's promotion and error rules
+ * (Int overflow and division by zero raise RuntimeErr; BigInt mixes only
+ * with BigInt).  op is a qop from ast.h.  Non-numeric operands: TypeErr. */
+qval num_arith(qvm *vm, int op, qval a, qval b);
+/* The bitwise operators | ^ & << >> (op a qop) on Int pairs, BigInt pairs
+ * and BigInt << Int; shifts of an Int by less than 0 or 64 or more raise
+ * RuntimeErr.  Other operands: TypeErr. */
+qval num_bitop(qvm *vm, int op, qval a, qval b);
+/* Prefix - + ~ (op is the character, as in N_UNARY) on numbers; -INT64_MIN
+ * raises RuntimeErr, other kinds TypeErr. */
+qval num_unary(qvm *vm, int op, qval v);
+qval bigint_from_cstr(qvm *vm, const char *digits);   /* "123", "0xff", "-5" */
+qval bigint_from_int(qvm *vm, int64_t i);
+qstr *bigint_to_str(qvm *vm, const qbigint *b);
+bool bigint_is_zero(const qbigint *b);
+int bigint_cmp(const qbigint *a, const qbigint *b);
+qval decimal_from_cstr(qvm *vm, const char *text);   /* raises ValueErr */
+qstr *decimal_to_str(qvm *vm, const qdecimal *d);
+int decimal_cmp_num(const qdecimal *d, double f);      /* for match ranges */
+int decimal_cmp(const qdecimal *a, const qdecimal *b);  /* exact, across scales */
+double decimal_to_double(const qdecimal *d);
+/* Globals: BigInt and ZERO ONE TWO TEN; Decimal. */
+void bigint_register_builtins(qvm *vm, qdict *builtins);
+void decimal_register_builtins(qvm *vm, qdict *builtins);
+
+/* s[i] and b[i] (character / byte indexing, negative from the end). */
+qval str_index(qvm *vm, qstr *s, qval index);
+qval bytes_index(qvm *vm, qbytes *b, qval index);
+/* Resolve such an index (Int, or a BigInt that fits; negative from the end)
+ * against n items: the position, or -1 after raising TypeErr / IndexErr.
+ * `what` names the type in messages ("String", "Bytes"). */
+int64_t index_check(qvm *vm, const char *what, qval index, int64_t n);
+/* a[i] (RuntimeErr out of range, as the reference) and a[i] = v (IndexErr);
+ * negative indexes count from the end.  arr_set_index returns nil or qv_exc(). */
+qval arr_get_index(qvm *vm, qarray *a, qval index);
+qval arr_set_index(qvm *vm, qarray *a, qval index, qval v);
+/* Str.fmt: "{}", "{0}", "{:spec}", "{{" -> "{". */
+qval str_format(qvm *vm, qstr *fmt, int argc, qval *argv);
+/* Strict UTF-8 check (no overlongs, surrogates or code points > 0x10FFFF). */
+bool utf8_valid(const char *s, size_t len);
+/* The global builtins chr(codepoint) and ord(str) (vm/str_methods.c). */
+void str_register_builtins(qvm *vm, qdict *builtins);
+
+#endif

@@ -1,0 +1,147 @@
+/* vm_internal.h — the VM's private state, shared by the files of vm/.
+ * Native modules use vm.h only. */
+#ifndef QUEST_VM_INTERNAL_H
+#define QUEST_VM_INTERNAL_H
+
+#include "vm.h"
+
+/* One activation of a Quest function. */
+typedef struct qframe {
+    qclosure *fn;
+    uint8_t *ip;
+    size_t base;          /* index of slot 0 in the task's value stack */
+    uint32_t nhandlers;   /* handlers of this frame start at task->nhandlers - nhandlers */
+    bool boundary;        /* a C caller (vm_call) waits for this frame's return */
+} qframe;
+
+/* An active try block. */
+typedef struct qhandler {
+    uint8_t *catch_ip;
+    size_t sp;            /* stack top to restore */
+    uint32_t frame;       /* index of the owning frame */
+} qhandler;
+
+/* The stack of one task: values, frames and try handlers.  Kept out of the
+ * C stack so that a task can be suspended at an await and resumed later. */
+typedef struct qstack {
+    qval *values;
+    size_t sp, cap;
+    qframe *frames;
+    uint32_t nframes, capframes;
+    qhandler *handlers;
+    uint32_t nhandlers, caphandlers;
+    qupval *open_upvals;  /* sorted by stack index, highest first */
+} qstack;
+
+/* Interned names the VM looks up often. */
+typedef struct qnames {
+    qstr *new_, *self, *enter, *exit, *call, *str, *rep, *doc, *id, *name, *cls,
+         *is, *does, *message, *init, *module, *lambda, *decorate, *func,
+         *empty;
+} qnames;
+
+struct qvm {
+    qvm_options opts;
+
+    /* heap */
+    qobj *objects;
+    size_t bytes, next_gc;
+    bool gc_pending;
+    qobj **gray;
+    size_t ngray, capgray;
+    qval *roots;
+    int nroots, caproots;
+
+    /* interned strings: open addressing, NULL empty, TOMB deleted */
+    qstr **interned;
+    uint32_t nintern, capintern;
+
+    /* the language's global environment */
+    qtype *types[QC__COUNT];
+    qtype *err_types[E__COUNT];
+    qdict *builtins;      /* puts, print, chr, ord, Set, BigInt, exception types ... */
+    qdict *universal;     /* methods every value has: cls, str, _rep, is ... */
+    qdict *modules;       /* module cache: resolved path -> module */
+    qnames names;
+
+    /* execution */
+    qstack *stack;        /* the running task's stack */
+    qexc *exc;            /* pending exception */
+    qdict *kwargs;        /* named args of the running native */
+    int c_depth;          /* nested vm_call depth on the C stack */
+    qval redirect[3];     /* stdout (1) / stderr (2) sinks; nil = the real stream */
+    uint64_t next_id;     /* for _id() */
+};
+
+#define TOMB ((qstr *)(uintptr_t)1)
+
+/* object.c */
+void obj_free(qvm *vm, qobj *o);
+
+/* gc.c */
+void gc_maybe(qvm *vm);   /* called at safe points */
+void gc_mark_roots(qvm *vm);
+
+/* string.c */
+void intern_sweep(qvm *vm);
+void intern_free(qvm *vm);
+
+/* stack.c */
+qstack *stack_new(qvm *vm);
+void stack_free(qvm *vm, qstack *s);
+void stack_mark(qvm *vm, qstack *s);
+void stack_reserve(qstack *s, size_t n);
+qframe *stack_push_frame(qstack *s);
+qhandler *stack_push_handler(qstack *s);
+
+/* vm.c */
+qtype *type_new(qvm *vm, qtype_kind kind, qstr *name);
+
+/* interp.c */
+/* Call the value at values[at] with the argc values above it as arguments
+ * (and named arguments kw).  Pops them all; returns the result or qv_exc(). */
+qval interp_call(qvm *vm, size_t at, int argc, qdict *kw);
+/* Run a module's main function. */
+qval interp_run_main(qvm *vm, qproto *p, qmodule *m);
+/* Name of the innermost running Quest function's module (for privacy). */
+qmodule *interp_current_module(qvm *vm);
+qtype *interp_current_owner(qvm *vm);
+const char *interp_current_file(qvm *vm);
+
+/* members.c: method lookup, fields, indexing, universal methods */
+typedef enum { FOUND_NONE, FOUND_METHOD, FOUND_VALUE } found_kind;
+/* How recv.name(...) resolves: FOUND_METHOD means call *out with recv as
+ * self; FOUND_VALUE means call *out as a plain function.  FOUND_NONE after
+ * raising AttrErr. */
+found_kind member_find_method(qvm *vm, qval recv, qstr *name, qval *out);
+qval member_get(qvm *vm, qval obj, qstr *name);
+qval member_set(qvm *vm, qval obj, qstr *name, qval v);
+qval index_get(qvm *vm, qval obj, qval idx);
+qval index_set(qvm *vm, qval obj, qval idx, qval v);
+void members_init(qvm *vm);
+
+/* types.c */
+qval type_define(qvm *vm, qtype *tmpl, qval *defaults, qval *methods);
+qval type_construct(qvm *vm, qtype *t, int argc, qval *argv, qdict *kw);
+qval type_decorate(qvm *vm, qval fn, qval deco, int argc, qval *argv, qarray *spec);
+/* Does v satisfy the annotation (Int, Num, Str?, user type name ...)? */
+bool type_matches(qvm *vm, qval v, qstr *type);
+bool type_implements(qtype *t, const char *trait);
+
+/* modules.c */
+qval module_use(qvm *vm, qstr *path, const char *importer_file);
+qval module_import_name(qvm *vm, qval m, qstr *name);
+qmodule *module_new(qvm *vm, qstr *name, qstr *path, bool private_by_default);
+
+/* exc.c */
+qval exc_raise_value(qvm *vm, qval v);
+/* Attach line, file and the call stack (once: re-raises keep the original). */
+void exc_capture(qvm *vm, qexc *e);
+/* catch e: Name — Name resolved in module m; NameErr when unknown. */
+int exc_matches(qvm *vm, qexc *e, qstr *type_name, qmodule *m);
+void exc_init_class(qvm *vm, qtype *t);
+
+/* builtins.c */
+void builtins_register(qvm *vm, qdict *builtins);
+
+#endif
