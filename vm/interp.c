@@ -1076,6 +1076,10 @@ static qval run(qvm *vm, uint32_t stop)
             size_t at = s->sp - argc - 1;
             qval callee = s->values[at];
             SAVE();
+            if (IS_KIND(callee, QO_NATIVE) && !AS_NATIVE(callee)->fn) { /* bound Quest method */
+                s->values[at] = AS_NATIVE(callee)->bound;
+                callee = AS_NATIVE(callee)->target;
+            }
             if (IS_KIND(callee, QO_CLOSURE)) {
                 if (!push_frame(vm, AS_CLOSURE(callee), at, (int)argc, NULL)) {
                     r = qv_exc();
@@ -1102,7 +1106,9 @@ static qval run(qvm *vm, uint32_t stop)
                 r = qv_exc();
                 goto on_error;
             }
-            if (k == FOUND_METHOD && IS_KIND(m, QO_CLOSURE)) {
+            if (k == FOUND_VALUE) /* a function stored in a field or module */
+                s->values[at] = m;
+            if (IS_KIND(m, QO_CLOSURE)) {
                 if (!push_frame(vm, AS_CLOSURE(m), at, (int)argc, NULL)) {
                     r = qv_exc();
                     goto on_error;
@@ -1116,7 +1122,6 @@ static qval run(qvm *vm, uint32_t stop)
                 r = call_native(vm, AS_NATIVE(m), recv, at, (int)argc, NULL);
                 s->sp = at;
             } else {
-                s->values[at] = m;
                 r = interp_call(vm, at, (int)argc, NULL);
             }
             CHECK(r);
@@ -1376,7 +1381,7 @@ static qval run(qvm *vm, uint32_t stop)
             for (uint32_t i = h.frame + 1; i < s->nframes; i++)
                 crosses |= s->frames[i].boundary;
             if (!crosses) {
-                close_upvals(s, s->frames[h.frame].base + 0 < h.sp ? h.sp : s->frames[h.frame].base);
+                close_upvals(s, h.sp);
                 s->nframes = h.frame + 1;
                 s->sp = h.sp;
                 f = &s->frames[h.frame];
