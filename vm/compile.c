@@ -880,21 +880,31 @@ static void fun_decl(compiler *c, qnode *n)
     define_var(c, n, f->name, n->flags & DECL_PUB ? DEF_PUB : 0, NULL);
 }
 
-/* Functions declared in a block are visible to the whole block, so inner
- * functions can call each other whatever their order. */
-static void hoist_functions(compiler *c, qnode *blk)
+static const char *decl_name(qnode *s)
+{
+    switch (s->kind) {
+    case N_FUN_DECL: return s->u.fun->name;
+    case N_TYPE_DECL: return s->u.tdecl->name;
+    case N_TRAIT_DECL: return s->u.trait->name;
+    default: return NULL;
+    }
+}
+
+/* Functions, types and traits declared in a block are visible to the whole
+ * block, so they can refer to each other (and themselves) in any order. */
+static void hoist_declarations(compiler *c, qnode *blk)
 {
     if (at_module_level(c))
         return;
     for (int i = 0; i < blk->list.len; i++) {
-        qnode *s = blk->list.items[i];
-        if (s->kind != N_FUN_DECL || !s->u.fun->name)
+        const char *name = decl_name(blk->list.items[i]);
+        if (!name)
             continue;
-        qstr *k = str_intern_cstr(c->vm, s->u.fun->name);
+        qstr *k = str_intern_cstr(c->vm, name);
         local *l = find_local_in(c->fs, k);
         if (l && l->depth == c->fs->depth)
             continue;
-        l = add_local(c, s->u.fun->name);
+        l = add_local(c, name);
         l->checked = true;
         emit_op_u16(c, OP_DEL_LOCAL, l->slot);
     }
@@ -952,10 +962,34 @@ static void type_decl(compiler *c, qnode *n)
     for (int i = 0; i < t->nimpls; i++)
         for (int j = 0; j < t->impls[i].nmethods; j++)
             method_closure(c, tt, t->impls[i].methods[j], &count);
+    for (int i = 0; i < t->nimpls; i++) {
+        c->line = t->impls[i].line;
+        load_var(c, t->impls[i].trait);
+    }
     c->line = n->line;
     emit_op_u16_u16(c, OP_TYPE_DEF, k, (unsigned)count);
-    adjust(c, 1 - ndefaults - count);
+    adjust(c, 1 - ndefaults - count - t->nimpls);
     define_var(c, n, t->name, n->flags & DECL_PUB ? DEF_PUB : 0, NULL);
+}
+
+/* "Trait definition: T\nRequired methods:\n  fun m(a, b)" */
+static qstr *trait_default_doc(qvm *vm, qast_trait *t)
+{
+    qbuf b;
+    buf_init(&b);
+    buf_printf(&b, "Trait definition: %s", t->name);
+    if (t->nmethods)
+        buf_puts(&b, "\nRequired methods:");
+    for (int i = 0; i < t->nmethods; i++) {
+        qast_trait_method *m = &t->methods[i];
+        buf_printf(&b, "\n  fun %s(", m->name);
+        for (int j = 0; j < m->nparams; j++)
+            buf_printf(&b, "%s%s", j ? ", " : "", m->params ? m->params[j].name : "?");
+        buf_putc(&b, ')');
+        if (m->ret_type)
+            buf_printf(&b, " -> %s", m->ret_type);
+    }
+    return buf_to_str(vm, &b);
 }
 
 static void trait_decl(compiler *c, qnode *n)
@@ -964,7 +998,7 @@ static void trait_decl(compiler *c, qnode *n)
     qast_trait *t = n->u.trait;
     qtrait *tr = vm_alloc_obj(vm, sizeof(qtrait), QO_TRAIT);
     tr->name = str_intern_cstr(vm, t->name);
-    tr->doc = t->doc ? str_cstr(vm, t->doc) : NULL;
+    tr->doc = t->doc ? str_cstr(vm, t->doc) : trait_default_doc(vm, t);
     tr->nmethods = (uint32_t)t->nmethods;
     tr->method_names = vm_realloc(vm, NULL, 0, (size_t)t->nmethods * sizeof(qstr *));
     tr->method_arity = vm_realloc(vm, NULL, 0, (size_t)t->nmethods * sizeof(int));
@@ -991,7 +1025,8 @@ static const char *default_alias(compiler *c, const char *path)
 
 static void use_stmt(compiler *c, qnode *n)
 {
-    emit_op_u16(c, OP_USE, str_const(c, n->str, strlen(n->str)));
+    const char *alias = n->name ? n->name : default_alias(c, n->str);
+    emit_op_u16_u16(c, OP_USE, str_const(c, n->str, strlen(n->str)), name_const(c, alias));
     for (int i = 0; i < n->list.len; i++) {
         qnode *imp = n->list.items[i];
         emit_op(c, OP_DUP);
@@ -1001,7 +1036,7 @@ static void use_stmt(compiler *c, qnode *n)
     if (n->list.len && !n->name)
         emit_op(c, OP_POP);
     else
-        define_var(c, n, n->name ? n->name : default_alias(c, n->str), 0, NULL);
+        define_var(c, n, alias, 0, NULL);
 }
 
 /* ---- control flow --------------------------------------------------------------------------- */
@@ -1436,7 +1471,7 @@ static void block(compiler *c, qnode *n, bool tail)
 {
     if (!n)
         return;
-    hoist_functions(c, n);
+    hoist_declarations(c, n);
     for (int i = 0; i < n->list.len && !c->failed; i++)
         stmt(c, n->list.items[i], tail && i == n->list.len - 1);
 }

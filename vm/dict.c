@@ -36,7 +36,7 @@ static int64_t dict_find(const qdict *d, const char *key, uint32_t len, uint32_t
             continue;
         }
         const qstr *k = d->entries[e].key;
-        if (k->hash == hash && k->len == len && memcmp(k->data, key, len) == 0) {
+        if (str_hashcode(k) == hash && k->len == len && memcmp(k->data, key, len) == 0) {
             *found = true;
             return i;
         }
@@ -58,7 +58,7 @@ static void dict_resize(qvm *vm, qdict *d, uint32_t need)
         if (!d->entries[i].key)
             continue;
         ents[n] = d->entries[i];
-        uint32_t j = ents[n].key->hash & (nidx - 1);
+        uint32_t j = str_hashcode(ents[n].key) & (nidx - 1);
         while (idx[j] != IDX_EMPTY)
             j = (j + 1) & (nidx - 1);
         idx[j] = (int32_t)n++;
@@ -74,7 +74,7 @@ static void dict_resize(qvm *vm, qdict *d, uint32_t need)
 bool dict_get(const qdict *d, const qstr *key, qval *out)
 {
     bool found;
-    int64_t i = dict_find(d, key->data, key->len, key->hash, &found);
+    int64_t i = dict_find(d, key->data, key->len, str_hashcode(key), &found);
     if (found && out)
         *out = d->entries[d->idx[i]].val;
     return found;
@@ -93,14 +93,14 @@ bool dict_get_cstr(const qdict *d, const char *key, qval *out)
 void dict_set(qvm *vm, qdict *d, qstr *key, qval v)
 {
     bool found;
-    int64_t i = dict_find(d, key->data, key->len, key->hash, &found);
+    int64_t i = dict_find(d, key->data, key->len, str_hashcode(key), &found);
     if (found) {
         d->entries[d->idx[i]].val = v;
         return;
     }
     if (d->used + 1 > d->cap) {
         dict_resize(vm, d, d->count + 1 > d->cap / 2 ? d->cap * 2 : d->cap);
-        i = dict_find(d, key->data, key->len, key->hash, &found);
+        i = dict_find(d, key->data, key->len, str_hashcode(key), &found);
     }
     d->entries[d->used] = (qdict_entry){key, v};
     d->idx[i] = (int32_t)d->used++;
@@ -115,7 +115,7 @@ void dict_set_cstr(qvm *vm, qdict *d, const char *key, qval v)
 bool dict_del(qdict *d, const qstr *key)
 {
     bool found;
-    int64_t i = dict_find(d, key->data, key->len, key->hash, &found);
+    int64_t i = dict_find(d, key->data, key->len, str_hashcode(key), &found);
     if (!found)
         return false;
     int32_t e = d->idx[i];

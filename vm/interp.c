@@ -361,11 +361,7 @@ static qval concat(qvm *vm, qval a, qval b)
     qstr *y = vm_to_str(vm, b);
     if (!y)
         return qv_exc();
-    qbuf buf;
-    buf_init(&buf);
-    buf_append(&buf, x->data, x->len);
-    buf_append(&buf, y->data, y->len);
-    return qv_obj(buf_to_str(vm, &buf));
+    return qv_obj(str_cat(vm, x, y));
 }
 
 /* `a += b`: strings and arrays join, numbers add. */
@@ -1293,10 +1289,11 @@ static qval run(qvm *vm, uint32_t stop)
             break;
         }
         case OP_USE: {
-            qstr *path = KSTR(READ_U16());
+            qstr *path = KSTR(READ_U16()), *alias = KSTR(READ_U16());
             SAVE();
             r = module_use(vm, path, f->fn->proto->file->data);
             CHECK(r);
+            AS_MODULE(r)->name = alias; /* modules print as the name they were last imported by */
             PUSH(r);
             break;
         }
@@ -1311,12 +1308,13 @@ static qval run(qvm *vm, uint32_t stop)
         case OP_TYPE_DEF: {
             qtype *tmpl = AS_TYPE(K(READ_U16()));
             unsigned nmethods = READ_U16();
-            unsigned ndef = 0;
+            unsigned ndef = 0, ntraits = tmpl->traits->len;
             for (uint32_t i = 0; i < tmpl->nfields; i++)
                 ndef += tmpl->fields[i].has_default;
-            size_t first = s->sp - nmethods - ndef;
+            size_t first = s->sp - nmethods - ndef - ntraits;
             SAVE();
-            r = type_define(vm, tmpl, &s->values[first], &s->values[first + ndef]);
+            r = type_define(vm, tmpl, &s->values[first], &s->values[first + ndef],
+                            &s->values[first + ndef + nmethods]);
             CHECK(r);
             s->sp = first;
             PUSH(r);

@@ -231,6 +231,8 @@ qstr *vm_to_str(qvm *vm, qval v)
 {
     if (IS_STR(v))
         return AS_STR(v);
+    if (IS_INT(v))
+        return str_from_int(vm, v.as.i);
     qbuf b;
     buf_init(&b);
     put_value(vm, &b, v, false, 0);

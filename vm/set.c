@@ -44,7 +44,7 @@ static uint32_t set_hash(qval v)
             memcpy(&bits, &v.as.f, sizeof bits);
             return hash_int((int64_t)bits);
         }
-    default: return IS_STR(v) ? AS_STR(v)->hash : 0;
+    default: return IS_STR(v) ? str_hashcode(AS_STR(v)) : 0;
     }
 }
 

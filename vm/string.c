@@ -12,7 +12,16 @@ uint32_t str_hash_bytes(const char *s, size_t len)
         h ^= (uint8_t)s[i];
         h *= 16777619u;
     }
-    return h;
+    return h ? h : 1;
+}
+
+uint32_t str_hashcode(const qstr *s)
+{
+    if (!s->hash) {
+        uint32_t h = str_hash_bytes(s->data, s->len);
+        ((qstr *)s)->hash = h ? h : 1; /* a cache, not a visible mutation */
+    }
+    return s->hash;
 }
 
 uint32_t utf8_count(const char *s, size_t len)
@@ -52,7 +61,31 @@ static qstr *str_alloc(qvm *vm, const char *s, size_t len, uint32_t hash)
 
 qstr *str_new(qvm *vm, const char *s, size_t len)
 {
-    return str_alloc(vm, s, len, str_hash_bytes(s, len));
+    return str_alloc(vm, s, len, 0);
+}
+
+qstr *str_cat(qvm *vm, const qstr *a, const qstr *b)
+{
+    size_t len = (size_t)a->len + b->len;
+    qstr *o = vm_alloc_obj(vm, sizeof(qstr) + len + 1, QO_STR);
+    o->len = (uint32_t)len;
+    memcpy(o->data, a->data, a->len);
+    memcpy(o->data + a->len, b->data, b->len);
+    o->data[len] = 0;
+    o->nchars = a->nchars + b->nchars;
+    return o;
+}
+
+qstr *str_from_int(qvm *vm, int64_t v)
+{
+    char buf[24], *p = buf + sizeof buf;
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+    do
+        *--p = (char)('0' + u % 10);
+    while (u /= 10);
+    if (v < 0)
+        *--p = '-';
+    return str_new(vm, p, (size_t)(buf + sizeof buf - p));
 }
 
 qstr *str_cstr(qvm *vm, const char *s)
@@ -88,7 +121,9 @@ bool str_equal(const qstr *a, const qstr *b)
         return true;
     if (a->interned && b->interned)
         return false;
-    return a->len == b->len && a->hash == b->hash && memcmp(a->data, b->data, a->len) == 0;
+    if (a->len != b->len || (a->hash && b->hash && a->hash != b->hash))
+        return false;
+    return memcmp(a->data, b->data, a->len) == 0;
 }
 
 /* ---- interning --------------------------------------------------------------- */

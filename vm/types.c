@@ -46,18 +46,6 @@ bool type_matches(qvm *vm, qval v, qstr *type)
     return strcasecmp(vm_cls_name(v), t) == 0;
 }
 
-static qval resolve_trait(qvm *vm, qstr *name)
-{
-    qmodule *m = interp_current_module(vm);
-    qval v;
-    if ((m && dict_get(m->globals, name, &v)) || dict_get(vm->builtins, name, &v)) {
-        if (IS_KIND(v, QO_TRAIT))
-            return v;
-        return vm_raise(vm, E_TYPE, "'%s' is not a trait", name->data);
-    }
-    return vm_raise(vm, E_ATTR, "Unknown trait '%s'", name->data);
-}
-
 /* Every trait method must exist with the same number of parameters. */
 static qval check_trait(qvm *vm, qtype *t, qtrait *tr)
 {
@@ -87,7 +75,7 @@ static void copy_methods(qvm *vm, qdict *dst, const qdict *tmpl, qval *methods, 
     }
 }
 
-qval type_define(qvm *vm, qtype *tmpl, qval *defaults, qval *methods)
+qval type_define(qvm *vm, qtype *tmpl, qval *defaults, qval *methods, qval *traits)
 {
     qtype *t = type_new(vm, QT_USER, tmpl->name);
     vm_push_root(vm, qv_obj(t));
@@ -103,8 +91,11 @@ qval type_define(qvm *vm, qtype *tmpl, qval *defaults, qval *methods)
     t->traits = arr_new(vm, tmpl->traits->len);
     qval r = qv_nil();
     for (uint32_t i = 0; i < tmpl->traits->len && !IS_EXC(r); i++) {
-        qval tr = resolve_trait(vm, AS_STR(tmpl->traits->items[i]));
-        r = IS_EXC(tr) ? tr : check_trait(vm, t, AS_TRAIT(tr));
+        qval tr = traits[i];
+        if (!IS_KIND(tr, QO_TRAIT))
+            r = vm_raise(vm, E_TYPE, "'%s' is not a trait", AS_STR(tmpl->traits->items[i])->data);
+        else
+            r = check_trait(vm, t, AS_TRAIT(tr));
         if (!IS_EXC(r))
             arr_push(vm, t->traits, tr);
     }

@@ -144,11 +144,15 @@ void vm_gc(qvm *vm);
 
 qstr *str_new(qvm *vm, const char *s, size_t len);
 qstr *str_cstr(qvm *vm, const char *s);
+qstr *str_cat(qvm *vm, const qstr *a, const qstr *b);
+qstr *str_from_int(qvm *vm, int64_t v);
 qstr *str_printf(qvm *vm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Interned strings are unique per VM: compare them by pointer. */
 qstr *str_intern(qvm *vm, const char *s, size_t len);
 qstr *str_intern_cstr(qvm *vm, const char *s);
 uint32_t str_hash_bytes(const char *s, size_t len);
+/* The string's hash, computed on first use (0 means "not yet"). */
+uint32_t str_hashcode(const qstr *s);
 bool str_equal(const qstr *a, const qstr *b);
 /* Number of code points in valid UTF-8. */
 uint32_t utf8_count(const char *s, size_t len);

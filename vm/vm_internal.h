@@ -121,7 +121,7 @@ qval index_set(qvm *vm, qval obj, qval idx, qval v);
 void members_init(qvm *vm);
 
 /* types.c */
-qval type_define(qvm *vm, qtype *tmpl, qval *defaults, qval *methods);
+qval type_define(qvm *vm, qtype *tmpl, qval *defaults, qval *methods, qval *traits);
 qval type_construct(qvm *vm, qtype *t, int argc, qval *argv, qdict *kw);
 qval type_decorate(qvm *vm, qval fn, qval deco, int argc, qval *argv, qarray *spec);
 /* Does v satisfy the annotation (Int, Num, Str?, user type name ...)? */
