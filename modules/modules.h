@@ -12,4 +12,12 @@ extern const qnative_module quest_native_modules[];
  * from modules/std/ by scripts/embed.py. */
 extern const qembedded_source quest_embedded_sources[];
 
+/* Initialisers of the native modules (one per modules/<name>.c), listed
+ * in quest_native_modules[]. */
+bool io_module_init(qvm *vm, qmodule *m);
+bool math_module_init(qvm *vm, qmodule *m);
+bool sys_module_init(qvm *vm, qmodule *m);
+bool term_module_init(qvm *vm, qmodule *m);
+bool time_module_init(qvm *vm, qmodule *m);
+
 #endif

@@ -348,9 +348,10 @@ static qval am_concat(qvm *vm, qval self, int argc, qval *argv)
         return qv_exc();
     if ((uint64_t)a->len + b->len > ARR_MAX_LEN)
         return vm_raise(vm, E_VALUE, "concat: result too large");
-    qarray *r = arr_new(vm, a->len + b->len);
-    memcpy(r->items, a->items, a->len * sizeof(qval));
-    memcpy(r->items + a->len, b->items, b->len * sizeof(qval));
+    qarray *r = arr_copy_range(vm, a, 0, a->len);
+    arr_reserve(vm, r, a->len + b->len);
+    if (b->len)
+        memcpy(r->items + a->len, b->items, b->len * sizeof(qval));
     r->len = a->len + b->len;
     return qv_obj(r);
 }

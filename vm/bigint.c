@@ -19,14 +19,15 @@
  * memory (a 2^(2^32) typo would need half a gigabyte). */
 #define BIGINT_MAX_BITS ((uint64_t)1 << 26)
 
-#define MP(b) ((mpz_ptr)(b)->mp)
-#define CMP(b) ((mpz_srcptr)(b)->mp)
+/* The mpz_t of a qbigint, writable and read-only. */
+#define MPZ(b) ((mpz_ptr)(b)->mp)
+#define CMPZ(b) ((mpz_srcptr)(b)->mp)
 
 static qbigint *bigint_new(qvm *vm)
 {
     qbigint *b = vm_alloc_obj(vm, sizeof(qbigint), QO_BIGINT);
     b->mp = vm_realloc(vm, NULL, 0, sizeof(mpz_t));
-    mpz_init(MP(b));
+    mpz_init(MPZ(b));
     return b;
 }
 
@@ -95,7 +96,7 @@ static bool parse(mpz_ptr x, const char *s)
 qval bigint_from_cstr(qvm *vm, const char *digits)
 {
     qbigint *b = bigint_new(vm);
-    if (!parse(MP(b), digits))
+    if (!parse(MPZ(b), digits))
         return vm_raise(vm, E_VALUE, "Invalid BigInt string '%s'", digits);
     return qv_obj(b);
 }
@@ -103,7 +104,7 @@ qval bigint_from_cstr(qvm *vm, const char *digits)
 qval bigint_from_int(qvm *vm, int64_t i)
 {
     qbigint *b = bigint_new(vm);
-    mpz_set_si(MP(b), i);   /* long is 64-bit on every platform we build for */
+    mpz_set_si(MPZ(b), i);   /* long is 64-bit on every platform we build for */
     return qv_obj(b);
 }
 
@@ -118,17 +119,17 @@ static qstr *to_base(qvm *vm, mpz_srcptr x, int base)
 
 qstr *bigint_to_str(qvm *vm, const qbigint *b)
 {
-    return to_base(vm, CMP(b), 10);
+    return to_base(vm, CMPZ(b), 10);
 }
 
 bool bigint_is_zero(const qbigint *b)
 {
-    return mpz_sgn(CMP(b)) == 0;
+    return mpz_sgn(CMPZ(b)) == 0;
 }
 
 int bigint_cmp(const qbigint *a, const qbigint *b)
 {
-    int c = mpz_cmp(CMP(a), CMP(b));
+    int c = mpz_cmp(CMPZ(a), CMPZ(b));
     return (c > 0) - (c < 0);
 }
 
@@ -136,21 +137,21 @@ int bigint_cmp(const qbigint *a, const qbigint *b)
 
 qval bigint_arith(qvm *vm, int op, const qbigint *a, const qbigint *b)
 {
-    mpz_srcptr x = CMP(a), y = CMP(b);
+    mpz_srcptr x = CMPZ(a), y = CMPZ(b);
     if ((op == QOP_DIV || op == QOP_MOD) && mpz_sgn(y) == 0)
         return vm_raise(vm, E_RUNTIME, op == QOP_DIV ? "Division by zero" : "Modulo by zero");
     if (op == QOP_MUL && bit_length(x) + bit_length(y) > BIGINT_MAX_BITS)
         return too_large(vm);
     qbigint *r = bigint_new(vm);
     switch (op) {
-    case QOP_ADD: mpz_add(MP(r), x, y); break;
-    case QOP_SUB: mpz_sub(MP(r), x, y); break;
-    case QOP_MUL: mpz_mul(MP(r), x, y); break;
-    case QOP_DIV: mpz_tdiv_q(MP(r), x, y); break;
-    case QOP_MOD: mpz_tdiv_r(MP(r), x, y); break;
-    case QOP_BOR: mpz_ior(MP(r), x, y); break;
-    case QOP_BXOR: mpz_xor(MP(r), x, y); break;
-    case QOP_BAND: mpz_and(MP(r), x, y); break;
+    case QOP_ADD: mpz_add(MPZ(r), x, y); break;
+    case QOP_SUB: mpz_sub(MPZ(r), x, y); break;
+    case QOP_MUL: mpz_mul(MPZ(r), x, y); break;
+    case QOP_DIV: mpz_tdiv_q(MPZ(r), x, y); break;
+    case QOP_MOD: mpz_tdiv_r(MPZ(r), x, y); break;
+    case QOP_BOR: mpz_ior(MPZ(r), x, y); break;
+    case QOP_BXOR: mpz_xor(MPZ(r), x, y); break;
+    case QOP_BAND: mpz_and(MPZ(r), x, y); break;
     default: return vm_raise(vm, E_TYPE, "BigInt does not support this operator");
     }
     return qv_obj(r);
@@ -160,27 +161,27 @@ qval bigint_shift(qvm *vm, int op, const qbigint *a, int64_t n)
 {
     if (n < 0)
         return vm_raise(vm, E_VALUE, "shift amount must be non-negative");
-    if (op == QOP_SHL && bit_length(CMP(a)) && bit_length(CMP(a)) + (uint64_t)n > BIGINT_MAX_BITS)
+    if (op == QOP_SHL && bit_length(CMPZ(a)) && bit_length(CMPZ(a)) + (uint64_t)n > BIGINT_MAX_BITS)
         return too_large(vm);
     qbigint *r = bigint_new(vm);
     if (op == QOP_SHL)
-        mpz_mul_2exp(MP(r), CMP(a), (mp_bitcnt_t)n);
+        mpz_mul_2exp(MPZ(r), CMPZ(a), (mp_bitcnt_t)n);
     else
-        mpz_fdiv_q_2exp(MP(r), CMP(a), (mp_bitcnt_t)n);
+        mpz_fdiv_q_2exp(MPZ(r), CMPZ(a), (mp_bitcnt_t)n);
     return qv_obj(r);
 }
 
 qval bigint_negate(qvm *vm, const qbigint *a)
 {
     qbigint *r = bigint_new(vm);
-    mpz_neg(MP(r), CMP(a));
+    mpz_neg(MPZ(r), CMPZ(a));
     return qv_obj(r);
 }
 
 qval bigint_invert(qvm *vm, const qbigint *a)
 {
     qbigint *r = bigint_new(vm);
-    mpz_com(MP(r), CMP(a));
+    mpz_com(MPZ(r), CMPZ(a));
     return qv_obj(r);
 }
 
@@ -254,24 +255,24 @@ static qval m_divmod(qvm *vm, qval self, int argc, qval *argv)
     (void)argc;
     if (!want_bigint(vm, "divmod", argv[0]))
         return qv_exc();
-    mpz_srcptr y = CMP(AS_BIGINT(argv[0]));
+    mpz_srcptr y = CMPZ(AS_BIGINT(argv[0]));
     if (mpz_sgn(y) == 0)
         return vm_raise(vm, E_RUNTIME, "Division by zero");
     qbigint *q = bigint_new(vm), *r = bigint_new(vm);
-    mpz_tdiv_qr(MP(q), MP(r), CMP(AS_BIGINT(self)), y);
+    mpz_tdiv_qr(MPZ(q), MPZ(r), CMPZ(AS_BIGINT(self)), y);
     qarray *pair = arr_new(vm, 2);
     arr_push(vm, pair, qv_obj(q));
     arr_push(vm, pair, qv_obj(r));
     return qv_obj(pair);
 }
 
-/* An exponent or shift count: a non-negative Int or BigInt. */
+/* An exponent: a non-negative Int or BigInt. */
 static bool count_arg(qvm *vm, const char *fname, qval v, mpz_ptr out)
 {
     if (IS_INT(v))
         mpz_set_si(out, v.as.i);
     else if (IS_BIGINT(v))
-        mpz_set(out, CMP(AS_BIGINT(v)));
+        mpz_set(out, CMPZ(AS_BIGINT(v)));
     else {
         vm_raise(vm, E_TYPE, "%s expects a BigInt or Int exponent, got %s", fname, vm_cls_name(v));
         return false;
@@ -283,43 +284,80 @@ static bool count_arg(qvm *vm, const char *fname, qval v, mpz_ptr out)
     return true;
 }
 
-/* x.pow(e) or x.pow(e, m): modular exponentiation takes any exponent. */
-static qval m_pow(qvm *vm, qval self, int argc, qval *argv)
+/* x^e mod m for any exponent e >= 0, in 0 .. |m|-1 (GMP's rule). */
+static qval powmod(qvm *vm, mpz_srcptr x, mpz_srcptr e, qval modulus)
 {
-    mpz_srcptr x = CMP(AS_BIGINT(self));
-    mpz_t e;
-    mpz_init(e);
-    qval out = qv_exc();
-    if (!count_arg(vm, "pow", argv[0], e))
-        goto done;
-    if (argc == 2) {
-        if (!want_bigint(vm, "pow", argv[1]))
-            goto done;
-        mpz_srcptr m = CMP(AS_BIGINT(argv[1]));
-        if (mpz_sgn(m) == 0) {
-            vm_raise(vm, E_RUNTIME, "Modulo by zero");
-            goto done;
-        }
-        qbigint *r = bigint_new(vm);
-        mpz_powm(MP(r), x, e, m);
-        out = qv_obj(r);
-        goto done;
-    }
+    if (!want_bigint(vm, "pow", modulus))
+        return qv_exc();
+    mpz_srcptr m = CMPZ(AS_BIGINT(modulus));
+    if (mpz_sgn(m) == 0)
+        return vm_raise(vm, E_RUNTIME, "Modulo by zero");
+    qbigint *r = bigint_new(vm);
+    mpz_powm(MPZ(r), x, e, m);
+    return qv_obj(r);
+}
+
+/* x^e, refusing results beyond BIGINT_MAX_BITS. */
+static qval power(qvm *vm, mpz_srcptr x, mpz_ptr e)
+{
     /* |x| <= 1 stays small whatever the exponent (only its parity
      * matters); otherwise the result has about (bits(x) - 1) * e bits. */
     if (mpz_cmpabs_ui(x, 1) <= 0) {
         if (!mpz_fits_ulong_p(e))
             mpz_set_ui(e, mpz_even_p(e) ? 2 : 1);
     } else if (!mpz_fits_ulong_p(e) || mpz_get_ui(e) > BIGINT_MAX_BITS / (bit_length(x) - 1)) {
-        too_large(vm);
-        goto done;
+        return too_large(vm);
     }
     qbigint *r = bigint_new(vm);
-    mpz_pow_ui(MP(r), x, mpz_get_ui(e));
-    out = qv_obj(r);
-done:
+    mpz_pow_ui(MPZ(r), x, mpz_get_ui(e));
+    return qv_obj(r);
+}
+
+/* x.pow(e) and x.pow(e, m); also registered as mod_pow(e, m), the name
+ * the BigInt docs use. */
+static qval m_pow(qvm *vm, qval self, int argc, qval *argv)
+{
+    mpz_t e;
+    mpz_init(e);
+    qval r = qv_exc();
+    if (count_arg(vm, "pow", argv[0], e))
+        r = argc == 2 ? powmod(vm, CMPZ(AS_BIGINT(self)), e, argv[1])
+                      : power(vm, CMPZ(AS_BIGINT(self)), e);
     mpz_clear(e);
-    return out;
+    return r;
+}
+
+/* Integer square root, rounded down. */
+static qval m_sqrt(qvm *vm, qval self, int argc, qval *argv)
+{
+    (void)argc, (void)argv;
+    mpz_srcptr x = CMPZ(AS_BIGINT(self));
+    if (mpz_sgn(x) < 0)
+        return vm_raise(vm, E_VALUE, "sqrt of a negative BigInt");
+    qbigint *r = bigint_new(vm);
+    mpz_sqrt(MPZ(r), x);
+    return qv_obj(r);
+}
+
+/* gcd and lcm are never negative. */
+static qval m_gcd(qvm *vm, qval self, int argc, qval *argv)
+{
+    (void)argc;
+    if (!want_bigint(vm, "gcd", argv[0]))
+        return qv_exc();
+    qbigint *r = bigint_new(vm);
+    mpz_gcd(MPZ(r), CMPZ(AS_BIGINT(self)), CMPZ(AS_BIGINT(argv[0])));
+    return qv_obj(r);
+}
+
+static qval m_lcm(qvm *vm, qval self, int argc, qval *argv)
+{
+    (void)argc;
+    if (!want_bigint(vm, "lcm", argv[0]))
+        return qv_exc();
+    qbigint *r = bigint_new(vm);
+    mpz_lcm(MPZ(r), CMPZ(AS_BIGINT(self)), CMPZ(AS_BIGINT(argv[0])));
+    return qv_obj(r);
 }
 
 static qval m_shl(qvm *vm, qval self, int argc, qval *argv)
@@ -344,7 +382,7 @@ static qval m_abs(qvm *vm, qval self, int argc, qval *argv)
 {
     (void)argc, (void)argv;
     qbigint *r = bigint_new(vm);
-    mpz_abs(MP(r), CMP(AS_BIGINT(self)));
+    mpz_abs(MPZ(r), CMPZ(AS_BIGINT(self)));
     return qv_obj(r);
 }
 
@@ -413,43 +451,43 @@ static qval m_greater_equal(qvm *vm, qval self, int argc, qval *argv)
 static qval m_is_zero(qvm *vm, qval self, int argc, qval *argv)
 {
     (void)vm, (void)argc, (void)argv;
-    return qv_bool(mpz_sgn(CMP(AS_BIGINT(self))) == 0);
+    return qv_bool(mpz_sgn(CMPZ(AS_BIGINT(self))) == 0);
 }
 
 static qval m_is_positive(qvm *vm, qval self, int argc, qval *argv)
 {
     (void)vm, (void)argc, (void)argv;
-    return qv_bool(mpz_sgn(CMP(AS_BIGINT(self))) > 0);
+    return qv_bool(mpz_sgn(CMPZ(AS_BIGINT(self))) > 0);
 }
 
 static qval m_is_negative(qvm *vm, qval self, int argc, qval *argv)
 {
     (void)vm, (void)argc, (void)argv;
-    return qv_bool(mpz_sgn(CMP(AS_BIGINT(self))) < 0);
+    return qv_bool(mpz_sgn(CMPZ(AS_BIGINT(self))) < 0);
 }
 
 static qval m_is_even(qvm *vm, qval self, int argc, qval *argv)
 {
     (void)vm, (void)argc, (void)argv;
-    return qv_bool(mpz_even_p(CMP(AS_BIGINT(self))));
+    return qv_bool(mpz_even_p(CMPZ(AS_BIGINT(self))));
 }
 
 static qval m_is_odd(qvm *vm, qval self, int argc, qval *argv)
 {
     (void)vm, (void)argc, (void)argv;
-    return qv_bool(mpz_odd_p(CMP(AS_BIGINT(self))));
+    return qv_bool(mpz_odd_p(CMPZ(AS_BIGINT(self))));
 }
 
 static qval m_bit_length(qvm *vm, qval self, int argc, qval *argv)
 {
     (void)vm, (void)argc, (void)argv;
-    return qv_int((int64_t)bit_length(CMP(AS_BIGINT(self))));
+    return qv_int((int64_t)bit_length(CMPZ(AS_BIGINT(self))));
 }
 
 static qval m_to_int(qvm *vm, qval self, int argc, qval *argv)
 {
     (void)argc, (void)argv;
-    mpz_srcptr x = CMP(AS_BIGINT(self));
+    mpz_srcptr x = CMPZ(AS_BIGINT(self));
     if (!mpz_fits_slong_p(x))
         return vm_raise(vm, E_RUNTIME, "BigInt value too large to fit in Int (i64 range)");
     return qv_int(mpz_get_si(x));
@@ -460,7 +498,7 @@ static qval m_to_int(qvm *vm, qval self, int argc, qval *argv)
 static qval m_to_float(qvm *vm, qval self, int argc, qval *argv)
 {
     (void)argc, (void)argv;
-    mpz_srcptr x = CMP(AS_BIGINT(self));
+    mpz_srcptr x = CMPZ(AS_BIGINT(self));
     uint64_t bits = bit_length(x);
     if (bits <= 53)
         return qv_float(mpz_get_d(x));
@@ -479,7 +517,7 @@ static qval m_to_string(qvm *vm, qval self, int argc, qval *argv)
         if (base < 2 || base > 36)
             return vm_raise(vm, E_VALUE, "Base must be between 2 and 36");
     }
-    return qv_obj(to_base(vm, CMP(AS_BIGINT(self)), (int)base));
+    return qv_obj(to_base(vm, CMPZ(AS_BIGINT(self)), (int)base));
 }
 
 static bool signed_flag(qvm *vm, const char *fname, int argc, qval *argv, int at, bool *out)
@@ -502,7 +540,7 @@ static qval m_to_bytes(qvm *vm, qval self, int argc, qval *argv)
     bool is_signed;
     if (!signed_flag(vm, "to_bytes", argc, argv, 0, &is_signed))
         return qv_exc();
-    mpz_srcptr x = CMP(AS_BIGINT(self));
+    mpz_srcptr x = CMPZ(AS_BIGINT(self));
     mpz_t v;
     mpz_init(v);
     size_t n;
@@ -571,12 +609,12 @@ static qval s_from_bytes(qvm *vm, qval self, int argc, qval *argv)
         return qv_exc();
     const qbytes *bytes = AS_BYTES(argv[0]);
     qbigint *r = bigint_new(vm);
-    mpz_import(MP(r), bytes->len, 1, 1, 1, 0, bytes->data);
+    mpz_import(MPZ(r), bytes->len, 1, 1, 1, 0, bytes->data);
     if (is_signed && bytes->len && (bytes->data[0] & 0x80)) {
         mpz_t p;
         mpz_init(p);
         mpz_setbit(p, 8 * (mp_bitcnt_t)bytes->len);
-        mpz_sub(MP(r), MP(r), p);
+        mpz_sub(MPZ(r), MPZ(r), p);
         mpz_clear(p);
     }
     return qv_obj(r);
@@ -590,6 +628,10 @@ static const qmethod_def bigint_methods[] = {
     {"mod", m_mod, 1, 1, false},
     {"divmod", m_divmod, 1, 1, false},
     {"pow", m_pow, 1, 2, false},
+    {"mod_pow", m_pow, 2, 2, false},
+    {"sqrt", m_sqrt, 0, 0, false},
+    {"gcd", m_gcd, 1, 1, false},
+    {"lcm", m_lcm, 1, 1, false},
     {"abs", m_abs, 0, 0, false},
     {"negate", m_negate, 0, 0, false},
     {"equals", m_equals, 1, 1, false},

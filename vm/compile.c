@@ -796,11 +796,27 @@ static void assign_stmt(compiler *c, qnode *n)
 
 /* ---- declarations ----------------------------------------------------------------------- */
 
+/* `let f = fun ... end` in a function: f is visible inside its own body,
+ * so the lambda can recurse (top-level names are globals and already are). */
+static void predeclare_lambda(compiler *c, qnode *b)
+{
+    if (at_module_level(c) || !b->a || b->a->kind != N_FUN)
+        return;
+    qstr *k = str_intern_cstr(c->vm, b->name);
+    local *l = find_local_in(c->fs, k);
+    if (l && l->depth == c->fs->depth)
+        return; /* redeclaration: define_var reports it */
+    l = add_local(c, b->name);
+    l->checked = true;
+    emit_op_u16(c, OP_DEL_LOCAL, l->slot);
+}
+
 static void let_stmt(compiler *c, qnode *n)
 {
     for (int i = 0; i < n->list.len; i++) {
         qnode *b = n->list.items[i];
         c->line = b->line;
+        predeclare_lambda(c, b);
         if (b->a)
             expr(c, b->a);
         else
@@ -1264,10 +1280,8 @@ static int catch_clause(compiler *c, qnode *cl, uint16_t exc, bool tail)
     c->line = cl->line;
     if (cl->str) {
         emit_op_u16(c, OP_GET_LOCAL, exc);
-        emit_op(c, OP_CATCH_IS);
-        emit_u16(c, name_const(c, cl->str));
-        next = here(c);
-        emit_i32(c, 0);
+        load_var(c, cl->str);
+        next = emit_jump(c, OP_CATCH_IS);
     }
     /* The variable lives in the enclosing scope for the body's duration. */
     local *var = NULL;
@@ -1420,6 +1434,10 @@ static void return_stmt(compiler *c, qnode *n)
         expr(c, n->a);
     else
         emit_op(c, OP_NIL);
+    if (c->fs->is_module && n->a) { /* a top-level return ends the module; its value is nil */
+        emit_op(c, OP_POP);
+        emit_op(c, OP_NIL);
+    }
     c->line = n->line;
     if (c->fs->proto->ret_type && n->a)
         emit_op_u16(c, OP_CHECK_RET, name_const(c, c->fs->proto->ret_type->data));

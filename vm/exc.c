@@ -56,20 +56,15 @@ qval exc_raise_value(qvm *vm, qval v)
     return vm_raise_exc(vm, exc_new(vm, vm->err_types[E_RUNTIME], m));
 }
 
-int exc_matches(qvm *vm, qexc *e, qstr *type_name, qmodule *m)
+int exc_matches(qvm *vm, qexc *e, qval type)
 {
-    if (strcmp(type_name->data, "Err") == 0)
+    if (!IS_TYPE(type)) {
+        vm_raise(vm, E_TYPE, "catch clause needs an exception type, got %s", vm_cls_name(type));
+        return -1;
+    }
+    qtype *ty = AS_TYPE(type);
+    if (ty == vm->err_types[E_ERR])
         return 1;
-    qval t;
-    if (!(m && dict_get(m->globals, type_name, &t)) && !dict_get(vm->builtins, type_name, &t)) {
-        vm_raise(vm, E_NAME, "Unknown exception type '%s' in catch clause", type_name->data);
-        return -1;
-    }
-    if (!IS_TYPE(t)) {
-        vm_raise(vm, E_TYPE, "'%s' in catch clause is not a type", type_name->data);
-        return -1;
-    }
-    qtype *ty = AS_TYPE(t);
     if (ty->tkind == QT_USER && !type_implements(ty, "Error")) {
         vm_raise(vm, E_TYPE, "Type %s cannot be caught: it does not implement Error", ty->name->data);
         return -1;

@@ -372,28 +372,14 @@ static qval inplace_add(qvm *vm, qval a, qval b)
     if (IS_ARRAY(a) && IS_ARRAY(b)) {
         qarray *x = AS_ARRAY(a), *y = AS_ARRAY(b);
         qarray *r = arr_new(vm, x->len + y->len);
-        memcpy(r->items, x->items, x->len * sizeof(qval));
-        memcpy(r->items + x->len, y->items, y->len * sizeof(qval));
+        if (x->len)
+            memcpy(r->items, x->items, x->len * sizeof(qval));
+        if (y->len)
+            memcpy(r->items + x->len, y->items, y->len * sizeof(qval));
         r->len = x->len + y->len;
         return qv_obj(r);
     }
     return num_arith(vm, QOP_ADD, a, b);
-}
-
-static qval negate(qvm *vm, qval v)
-{
-    if (IS_INT(v)) {
-        if (v.as.i == INT64_MIN)
-            return vm_raise(vm, E_RUNTIME, "Integer overflow in negation");
-        return qv_int(-v.as.i);
-    }
-    if (IS_FLOAT(v))
-        return qv_float(-v.as.f);
-    if (IS_BIGINT(v))
-        return vm_invoke(vm, v, "negate", 0, NULL);
-    if (IS_DECIMAL(v))
-        return vm_invoke(vm, v, "neg", 0, NULL);
-    return vm_raise(vm, E_TYPE, "Cannot negate %s", vm_cls_name(v));
 }
 
 static qval iter_init(qvm *vm, qval coll, qval *state)
@@ -403,7 +389,8 @@ static qval iter_init(qvm *vm, qval coll, qval *state)
     if (IS_ARRAY(coll)) {
         qarray *a = AS_ARRAY(coll);
         qarray *snap = arr_new(vm, a->len);
-        memcpy(snap->items, a->items, a->len * sizeof(qval));
+        if (a->len)
+            memcpy(snap->items, a->items, a->len * sizeof(qval));
         snap->len = a->len;
         state[0] = qv_obj(snap);
     } else if (IS_DICT(coll)) {
@@ -930,32 +917,20 @@ static qval run(qvm *vm, uint32_t stop)
             TOP() = qv_bool(res);
             break;
         }
-        case OP_NEG: {
+        case OP_NEG:
             if (IS_INT(TOP()) && TOP().as.i != INT64_MIN) {
                 TOP().as.i = -TOP().as.i;
                 break;
             }
+            /* fall through */
+        case OP_POS: case OP_BNOT: {
+            qopcode op = (qopcode)ip[-1];
             SAVE();
-            r = negate(vm, TOP());
+            r = num_unary(vm, op == OP_NEG ? '-' : op == OP_POS ? '+' : '~', TOP());
             CHECK(r);
             TOP() = r;
             break;
         }
-        case OP_POS:
-            if (!IS_NUM(TOP()) && !IS_BIGINT(TOP()) && !IS_DECIMAL(TOP())) {
-                SAVE();
-                r = vm_raise(vm, E_TYPE, "Unary + needs a number, got %s", vm_cls_name(TOP()));
-                goto on_error;
-            }
-            break;
-        case OP_BNOT:
-            if (!IS_INT(TOP())) {
-                SAVE();
-                r = vm_raise(vm, E_TYPE, "Bitwise NOT needs an Int, got %s", vm_cls_name(TOP()));
-                goto on_error;
-            }
-            TOP().as.i = ~TOP().as.i;
-            break;
         case OP_NOT: TOP() = qv_bool(!vm_truthy(TOP())); break;
         case OP_JUMP: {
             int32_t off = READ_I32();
@@ -1010,7 +985,8 @@ static qval run(qvm *vm, uint32_t stop)
         case OP_ARRAY: {
             unsigned n = READ_U16();
             qarray *a = arr_new(vm, n);
-            memcpy(a->items, &s->values[s->sp - n], n * sizeof(qval));
+            if (n)
+                memcpy(a->items, &s->values[s->sp - n], n * sizeof(qval));
             a->len = n;
             s->sp -= n;
             PUSH(qv_obj(a));
@@ -1230,11 +1206,10 @@ static qval run(qvm *vm, uint32_t stop)
         }
         case OP_END_TRY: s->nhandlers--; break;
         case OP_CATCH_IS: {
-            qstr *type = KSTR(READ_U16());
             int32_t off = READ_I32();
-            qval e = POP();
+            qval type = POP(), e = POP();
             SAVE();
-            int m = exc_matches(vm, AS_EXCV(e), type, f->fn->module);
+            int m = exc_matches(vm, AS_EXCV(e), type);
             if (m < 0) {
                 r = qv_exc();
                 goto on_error;

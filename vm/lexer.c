@@ -20,7 +20,7 @@ static const char *const lex_texts[TK__COUNT] = {
     [TK_FLOAT] = "float literal", [TK_BIGINT] = "BigInt literal",
     [TK_STRING] = "string literal", [TK_FSTRING] = "f-string literal",
     [TK_BYTES] = "bytes literal",
-    [TK_AND] = "and", [TK_AS] = "as", [TK_ASYNC] = "async", [TK_AWAIT] = "await",
+    [TK_AND] = "and", [TK_AS] = "as", [TK_AWAIT] = "await",
     [TK_BREAK] = "break", [TK_CATCH] = "catch", [TK_CONST] = "const",
     [TK_CONTINUE] = "continue", [TK_DEL] = "del", [TK_ELIF] = "elif",
     [TK_ELSE] = "else", [TK_END] = "end", [TK_ENSURE] = "ensure",
@@ -114,6 +114,15 @@ static size_t utf8_seq(const unsigned char *p, size_t avail)
         (p[0] == 0xF0 && p[1] < 0x90) || (p[0] == 0xF4 && p[1] > 0x8F))
         return 0;
     return n;
+}
+
+/* The reserved word spelled s[0..n), or TK_NAME. */
+static int keyword_kind(const char *s, size_t n)
+{
+    for (int k = TK_FIRST_KEYWORD; k <= TK_LAST_KEYWORD; k++)
+        if (lex_texts[k][0] == s[0] && strlen(lex_texts[k]) == n && memcmp(lex_texts[k], s, n) == 0)
+            return k;
+    return TK_NAME;
 }
 
 /* ---- positions ----------------------------------------------------------------------- */
@@ -298,14 +307,6 @@ static void lex_string(lexer *lx, qtoken *t, int q)
 }
 
 /* ---- f-strings ----------------------------------------------------------------------- */
-
-static int keyword_kind(const char *s, size_t n)
-{
-    for (int k = TK_FIRST_KEYWORD; k <= TK_LAST_KEYWORD; k++)
-        if (lex_texts[k][0] == s[0] && strlen(lex_texts[k]) == n && memcmp(lex_texts[k], s, n) == 0)
-            return k;
-    return TK_NAME;
-}
 
 /* Append a part holding the buffer's contents; NULL on failure. */
 static lex_fpart *lex_add_part(lexer *lx, qtoken *t, lex_fpart ***tail, bool is_var)

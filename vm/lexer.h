@@ -15,8 +15,9 @@ typedef enum {
     TK_EOF, TK_ERROR,
     TK_NAME, TK_INT, TK_FLOAT, TK_BIGINT, TK_STRING, TK_FSTRING, TK_BYTES,
 
-    /* reserved words (§1.1 plus async/await) */
-    TK_AND, TK_AS, TK_ASYNC, TK_AWAIT, TK_BREAK, TK_CATCH, TK_CONST, TK_CONTINUE,
+    /* reserved words (§1.1 plus await; `async` is a name the parser
+     * recognizes before `fun` and `with`) */
+    TK_AND, TK_AS, TK_AWAIT, TK_BREAK, TK_CATCH, TK_CONST, TK_CONTINUE,
     TK_DEL, TK_ELIF, TK_ELSE, TK_END, TK_ENSURE, TK_FALSE, TK_FOR, TK_FUN, TK_IF,
     TK_IMPL, TK_IN, TK_LET, TK_MATCH, TK_NIL, TK_NOT, TK_OR, TK_PUB, TK_RAISE,
     TK_RETURN, TK_STEP, TK_TO, TK_TRAIT, TK_TRUE, TK_TRY, TK_TYPE, TK_UNTIL,

@@ -169,6 +169,23 @@ static bool tok_is(const qtoken *t, const char *word)
     return t->kind == TK_NAME && t->len == strlen(word) && memcmp(t->start, word, t->len) == 0;
 }
 
+/* Is the token n places ahead the word `async` followed by a token of kind
+ * next?  `async` is a keyword only before `fun` and `with`: elsewhere it is
+ * a name, because `use "std/async"` binds `async` (`async.spawn(f)`). */
+static bool async_before(parser *p, size_t n, int next)
+{
+    size_t i = p->pos + n;
+    return i < p->ntoks && tok_is(&p->toks[i], "async") && peek_kind(p, n + 1) == next;
+}
+
+static bool accept_async(parser *p)
+{
+    if (!async_before(p, 0, TK_FUN) && !async_before(p, 0, TK_WITH))
+        return false;
+    advance(p);
+    return true;
+}
+
 /* ---- allocation ---------------------------------------------------------------------- */
 
 static void *alloc(parser *p, size_t n)
@@ -242,7 +259,7 @@ static bool is_lambda_start(parser *p)
 {
     if (peek_kind(p, 0) == TK_FUN)
         return peek_kind(p, 1) == TK_LPAREN;
-    return peek_kind(p, 0) == TK_ASYNC && peek_kind(p, 1) == TK_FUN && peek_kind(p, 2) == TK_LPAREN;
+    return async_before(p, 0, TK_FUN) && peek_kind(p, 2) == TK_LPAREN;
 }
 
 static bool starts_expr(parser *p)
@@ -262,8 +279,7 @@ static bool starts_statement(parser *p)
 {
     switch (kind(p)) {
     case TK_USE: case TK_PUB: case TK_LET: case TK_CONST: case TK_DEL: case TK_TRY:
-    case TK_RAISE: case TK_WITH: case TK_PERCENT: case TK_AT: case TK_FUN: case TK_ASYNC:
-    case TK_TYPE: case TK_TRAIT: case TK_IMPL: case TK_IF: case TK_MATCH: case TK_WHILE:
+    case TK_RAISE: case TK_WITH: case TK_PERCENT: case TK_AT: case TK_FUN: case TK_TYPE: case TK_TRAIT: case TK_IMPL: case TK_IF: case TK_MATCH: case TK_WHILE:
     case TK_FOR: case TK_RETURN: case TK_BREAK: case TK_CONTINUE:
         return true;
     default:
@@ -642,7 +658,9 @@ static qnode *parse_subexpr(parser *p, int limit)
         if (op.prec <= limit || doc_follows(p))
             return left;
         const qtoken *t = advance(p);
+        enter(p);
         qnode *right = parse_subexpr(p, op.prec);
+        leave(p);
         qnode *n = new_node(p, op.kind, t);
         n->op = op.op;
         n->a = left;
@@ -655,7 +673,7 @@ static qnode *parse_lambda(parser *p)
 {
     const qtoken *t = tok(p);
     qast_fun *f = alloc(p, sizeof *f);
-    f->is_async = accept(p, TK_ASYNC);
+    f->is_async = accept_async(p);
     const qtoken *kw = expect(p, TK_FUN);
     f->line = kw->line;
     f->col = kw->col;
@@ -955,7 +973,7 @@ static qnode *parse_try(parser *p)
 static qnode *parse_with(parser *p, int flags)
 {
     const qtoken *start = tok(p);
-    accept(p, TK_ASYNC);
+    accept_async(p);
     const qtoken *t = expect(p, TK_WITH);
     qnode *n = new_node(p, N_WITH, start);
     n->flags = (uint8_t)flags;
@@ -1008,10 +1026,11 @@ static void parse_decorators(parser *p, qast_fun *f)
     }
 }
 
-/* `static async fun m()` in a type is our synonym for `async fun self.m()`. */
-static bool is_static_async(parser *p)
+/* In a type, `static [async] fun m()` is our synonym for `[async] fun self.m()`
+ * (QEP-027 spells static async methods that way). */
+static bool is_static_fun(parser *p)
 {
-    return tok_is(tok(p), "static") && peek_kind(p, 1) == TK_ASYNC;
+    return tok_is(tok(p), "static") && (peek_kind(p, 1) == TK_FUN || async_before(p, 1, TK_FUN));
 }
 
 /* [@decorators] [static] [async] fun [self.]name[(params)] [-> T] body end */
@@ -1019,11 +1038,11 @@ static qast_fun *parse_function(parser *p, bool in_type)
 {
     qast_fun *f = alloc(p, sizeof *f);
     parse_decorators(p, f);
-    if (in_type && is_static_async(p)) {
+    if (in_type && is_static_fun(p)) {
         advance(p);
         f->is_static = true;
     }
-    f->is_async = accept(p, TK_ASYNC);
+    f->is_async = accept_async(p);
     const qtoken *kw = expect(p, TK_FUN);
     f->line = kw->line;
     f->col = kw->col;
@@ -1069,7 +1088,7 @@ static void parse_field(parser *p, qast_type *ty)
 static bool starts_method(parser *p)
 {
     int k = kind(p);
-    return k == TK_FUN || k == TK_AT || k == TK_ASYNC || is_static_async(p);
+    return k == TK_FUN || k == TK_AT || async_before(p, 0, TK_FUN) || is_static_fun(p);
 }
 
 static void add_method(parser *p, qast_fun ***methods, int *n, qast_fun *m)
@@ -1118,7 +1137,7 @@ static qnode *parse_type_decl(parser *p)
 /* fun name(params) [-> T] — a signature; *args and **kwargs count as parameters. */
 static void parse_trait_method(parser *p, qast_trait *tr)
 {
-    accept(p, TK_ASYNC);
+    accept_async(p);
     const qtoken *kw = expect(p, TK_FUN);
     qast_fun sig = {0};
     const char *name = expect_name(p, "method name");
@@ -1149,7 +1168,7 @@ static qnode *parse_trait_decl(parser *p)
     tr->name = expect_name(p, "trait name");
     if (kind(p) == TK_STRING)
         tr->doc = advance(p)->u.str.s;
-    while (kind(p) == TK_FUN || kind(p) == TK_ASYNC)
+    while (kind(p) == TK_FUN || async_before(p, 0, TK_FUN))
         parse_trait_method(p, tr);
     expect_end(p, t);
     return n;
@@ -1181,8 +1200,11 @@ static qnode *parse_pub(parser *p)
     case TK_CONST: n = parse_const(p); break;
     case TK_TYPE: n = parse_type_decl(p); break;
     case TK_TRAIT: n = parse_trait_decl(p); break;
-    case TK_FUN: case TK_AT: case TK_ASYNC: n = parse_fun_decl(p); break;
-    default: fail_expected(p, "let, const, fun, type or trait after 'pub'");
+    case TK_FUN: case TK_AT: n = parse_fun_decl(p); break;
+    default:
+        if (!async_before(p, 0, TK_FUN))
+            fail_expected(p, "let, const, fun, type or trait after 'pub'");
+        n = parse_fun_decl(p);
     }
     n->flags |= DECL_PUB;
     return n;
@@ -1217,13 +1239,11 @@ static qnode *parse_statement(parser *p)
         if (!is_lambda_start(p))
             return parse_fun_decl(p);
         break;
-    case TK_ASYNC:
-        if (peek_kind(p, 1) == TK_WITH)
-            return parse_with(p, WITH_ASYNC);
-        if (!is_lambda_start(p))
-            return parse_fun_decl(p);
-        break;
     case TK_NAME:
+        if (async_before(p, 0, TK_WITH))
+            return parse_with(p, WITH_ASYNC);
+        if (async_before(p, 0, TK_FUN) && !is_lambda_start(p))
+            return parse_fun_decl(p);
         if (peek_kind(p, 1) == TK_COLON)
             return parse_typed_decl(p);
         break;

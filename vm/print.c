@@ -209,7 +209,7 @@ static void put_object(qvm *vm, qbuf *b, qval v, bool rep, int depth)
 
 static void put_value(qvm *vm, qbuf *b, qval v, bool rep, int depth)
 {
-    char num[64];
+    char num[FMT_FLOAT_MAX];
     if (depth >= MAX_PRINT_DEPTH) {
         buf_puts(b, IS_ARRAY(v) ? "[...]" : IS_DICT(v) ? "{...}" : "...");
         return;

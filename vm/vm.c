@@ -81,7 +81,7 @@ qvm *vm_new(const qvm_options *opts)
     if (opts)
         vm->opts = *opts;
     if (vm->opts.max_call_depth <= 0)
-        vm->opts.max_call_depth = 10000;
+        vm->opts.max_call_depth = 1000; /* as the reference (and CPython) */
     vm->next_gc = 1u << 20;
     vm->next_id = 1000;
     init_names(vm);
@@ -93,6 +93,11 @@ qvm *vm_new(const qvm_options *opts)
     builtins_register(vm, vm->builtins);
     vm->stack = stack_new(vm);
     return vm;
+}
+
+const qvm_options *vm_get_options(qvm *vm)
+{
+    return &vm->opts;
 }
 
 void vm_free(qvm *vm)

@@ -41,7 +41,7 @@ typedef struct qembedded_source {
 typedef struct qvm_options {
     const qnative_module *native_modules;     /* terminated by {NULL} */
     const qembedded_source *embedded_sources; /* terminated by {NULL} */
-    int max_call_depth;     /* Quest frames before RuntimeErr (default 10000) */
+    int max_call_depth;     /* Quest frames before RuntimeErr (default 1000) */
     bool gc_stress;         /* collect at every safe point */
     int argc;               /* script arguments (sys.argv) */
     char **argv;
@@ -49,6 +49,8 @@ typedef struct qvm_options {
 
 qvm *vm_new(const qvm_options *opts);
 void vm_free(qvm *vm);
+/* The options the VM runs with (std/sys reads argv and the limits). */
+const qvm_options *vm_get_options(qvm *vm);
 
 /* ---- running code ---------------------------------------------------------------- */
 

@@ -137,8 +137,8 @@ qmodule *module_new(qvm *vm, qstr *name, qstr *path, bool private_by_default);
 qval exc_raise_value(qvm *vm, qval v);
 /* Attach line, file and the call stack (once: re-raises keep the original). */
 void exc_capture(qvm *vm, qexc *e);
-/* catch e: Name — Name resolved in module m; NameErr when unknown. */
-int exc_matches(qvm *vm, qexc *e, qstr *type_name, qmodule *m);
+/* Does `catch e: type` take e?  1 yes, 0 no, -1 after raising (not a type). */
+int exc_matches(qvm *vm, qexc *e, qval type);
 void exc_init_class(qvm *vm, qtype *t);
 
 /* builtins.c */

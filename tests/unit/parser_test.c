@@ -45,7 +45,9 @@ static void put_quoted(sbuf *b, const char *s, size_t n)
     put(b, "\"");
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
-        if (c == '\n')
+        if (c == '\\')
+            put(b, "\\\\");
+        else if (c == '\n')
             put(b, "\\n");
         else if (c == '\t')
             put(b, "\\t");
@@ -165,7 +167,7 @@ static void dump_trait(sbuf *b, const qast_trait *t)
 static void dump_opt(sbuf *b, const char *word, const qnode *n)
 {
     if (n) {
-        put(b, " %s ", word);
+        put(b, word[0] ? " %s " : " ", word);
         dump(b, n);
     }
 }
@@ -402,12 +404,22 @@ static char *dump_program(const char *src, size_t len, qsyntax_error *err)
 
 /* ---- checks --------------------------------------------------------------------------- */
 
+/* A test name showing src on one line. */
+static void test_name(char *name, size_t n, const char *prefix, const char *src, size_t len)
+{
+    size_t k = (size_t)snprintf(name, n, "%s", prefix);
+    for (size_t i = 0; i < len && k + 5 < n; i++) {
+        unsigned char c = (unsigned char)src[i];
+        k += (size_t)snprintf(name + k, n - k, c == '\n' ? "\\n" : c < 0x20 || c >= 0x7F ? "\\x%02X" : "%c", c);
+    }
+}
+
 static void parses(const char *src, const char *want)
 {
     qsyntax_error err;
     char *got = dump_program(src, strlen(src), &err);
     char name[300];
-    snprintf(name, sizeof name, "parse: %.250s", src);
+    test_name(name, sizeof name, "parse: ", src, strlen(src));
     if (!is_str(got, want, name) && !got)
         tap_diag("  error %d:%d: %s", err.line, err.col, err.message);
     free(got);
@@ -418,7 +430,7 @@ static void fails_n(const char *src, size_t len, const char *msg, int line, int 
     qsyntax_error err;
     char *got = dump_program(src, len, &err);
     char name[300];
-    snprintf(name, sizeof name, "error: %.200s", src);
+    test_name(name, sizeof name, "error: ", src, len);
     bool pass = !got && strstr(err.message, msg) && err.line == line && err.col == col &&
                 err.incomplete == incomplete;
     if (!ok(pass, name)) {
@@ -454,7 +466,9 @@ static void test_literals(void)
     parses("\"é\\é\"", "\"é\\\\é\"");
     parses("b\"ab\\x41\\n\\0\\\\\\\"\" B'x\\'y'", "b\"abA\\n\\x00\\\\\\\"\" b\"x'y\"");
     parses("true false nil", "true false nil");
-    parses("[1, 2, [3]] [] {} {a: 1, \"b c\": 2}", "[ 1 2 [ 3 ] ] [ ] { } { \"a\":1 \"b c\":2 }");
+    parses("[1, 2, [3]]", "[ 1 2 [ 3 ] ]");
+    parses("x = [] y = {} z = {a: 1, \"b c\": 2}", "(= x [ ]) (= y { }) (= z { \"a\":1 \"b c\":2 })");
+    parses("[1] [2]", "(index [ 1 ] 2)");
     parses("Int Float Str Bool Array Dict Bytes Uuid Num Obj Decimal",
            "T:Int T:Float T:Str T:Bool T:Array T:Dict T:Bytes T:Uuid T:Num T:Obj Decimal");
     parses("Array.new(3) Str.x Int(5) 42.is(Int) Intx", "(.new Array 3) (member Str x) (call Int 5) (.is 42 T:Int) Intx");
@@ -530,8 +544,9 @@ static void test_precedence(void)
     parses("a and not b | c", "(and a (not (| b c)))");
     parses("a or b ?: c or d", "(?: (or a b) (or c d))");
     parses("a ?: b ?: c", "(?: (?: a b) c)");
-    parses("-2.abs() -x.len() - -1", "(- (- (.abs 2)) (- (- (.len x)) (- 1)))");
-    parses("--5 +-~x", "(- (- 5)) (+ (- (~ x)))");
+    parses("-2.abs() -x.len() - -1", "(- (- (- (.abs 2)) (.len x)) (- 1))");
+    parses("--5 +-~x", "(+ (- (- 5)) (- (~ x)))");
+    parses("(-2.abs()) (-x.len())", "(call (- (.abs 2)) (- (.len x)))");
     parses("await a.b(c) + 1", "(+ (await (.b a c)) 1)");
     parses("-await f()", "(- (await (call f)))");
     parses("f(1)(2)[3].x.y(4)", "(.y (member (index (call (call f 1) 2) 3) x) 4)");
@@ -559,6 +574,8 @@ static void test_statements(void)
     parses("let a = 1, b: Int = 2", "(let a=1 b:Int=2)");
     parses("const X = 5 pub const Y = 6 pub let z = 1", "(const X 5) (pub const Y 6) (pub let z=1)");
     parses("x: Int = 5 y: Str", "(decl x:Int=5) (decl y:Str)");
+    parses("f(x: 1) {a: 1}", "(call f x:1) { \"a\":1 }");
+    parses("try x catch e: Err {a: 1}.len() end", "(try (block x) (catch e:Err (block (.len { \"a\":1 }))))");
     parses("x = 1 x += 2 x -= 3 x *= 4 x /= 5 x %= 6",
            "(= x 1) (+= x 2) (-= x 3) (*= x 4) (/= x 5) (%= x 6)");
     parses("a[0] = 1 g[i][j] += 2 o.f = 3 o.items[0].x = 4",
@@ -618,6 +635,17 @@ static void test_functions(void)
     parses("fun (x) x * 2 end", "(fun (x) (* x 2))");
     parses("f(fun (x) x end, 1)", "(call f (fun (x) x) 1)");
     parses("fun f(self) end", "(fun f (self))");
+    parses("pub async fun f() end @D async fun g() end", "pub (async fun f ()) (async fun @D g ())");
+    parses("async fun self.load() end", "(async fun self. load ())");
+    parses("not await x == 1", "(not (== (await x) 1))");
+    parses("await xs[0] await await t", "(await (index xs 0)) (await (await t))");
+    parses("let t = async.spawn(fun () fetch(1) end)", "(let t=(.spawn async (fun () (call fetch 1))))");
+    parses("x.async x.await", "(member x async) (member x await)");
+    parses("use \"std/async\" async.sleep(1) let r = await async.timeout(t, 2)",
+           "(use \"std/async\") (.sleep async 1) (let r=(await (.timeout async t 2)))");
+    parses("async x", "async x");
+    parses("type T async = 1 async fun f() end end", "(type T [async=1] (async fun f ()))");
+    fails("let await = 1", "expected variable name but found 'await'", 1, 5, false);
     fails("fun f(*a, b) end", "only **kwargs may follow *a", 1, 11, false);
     fails("fun f(**k, b) end", "no parameter may follow **k", 1, 12, false);
     fails("fun f(*a, *b) end", "only one *args", 1, 11, false);
@@ -638,10 +666,11 @@ static void test_types(void)
     parses("type T f: mod.Kind g: Array{Int} end", "(type T [f:mod.Kind] [g:Array{Int}])");
     parses("pub type E end", "pub (type E)");
     parses("type S static end", "(type S [static])");
+    parses("type S static fun f() end end", "(type S (fun self. f ()))");
     parses("trait Drawable \"doc\" fun draw() fun area(a, b: Int, *r, **k) -> Num end",
            "(trait Drawable doc=doc (draw) (area a b r k -> Num))");
     parses("pub trait T end", "pub (trait T)");
-    fails("type T fun m() end x = 1 end", "expected 'end' to close 'type' opened at line 1, found '='", 1, 22, false);
+    fails("type T fun m() end 1 end", "expected 'end' to close 'type' opened at line 1, found '1'", 1, 20, false);
     fails("type T impl A end end", "expected 'fun' but found 'end'", 1, 15, false);
     fails("trait T fun a() 1 end", "expected 'end' to close 'trait'", 1, 17, false);
 }
@@ -666,7 +695,8 @@ static void test_statement_errors(void)
     fails("use x", "expected module path string", 1, 5, false);
     fails("% x", "expected fun, const, type or trait after '%'", 1, 3, false);
     fails("for x of y end", "expected 'in' but found 'of'", 1, 7, false);
-    fails("{1: 2}", "unexpected integer literal", 1, 2, false);
+    fails("{1: 2}", "unexpected token '1'", 1, 2, false);
+    fails("{\"a\" 2}", "expected ':' but found '2'", 1, 6, false);
     fails("x = 1\ny = (2\n", "expected ')' but found end of input", 3, 1, true);
     fails("\"\"\"\nabc\"\"\" )", "unexpected token ')'", 2, 8, false);
     fails("  # comment\n\tx ~", "unexpected end of input", 2, 5, true);
@@ -720,11 +750,15 @@ static void test_nesting(void)
     char *chain = repeat("1 + ", 100000);
     chain[strlen(chain) - 2] = '\0';
     check_deep("a 100000-term sum is too tall a tree", chain, false);
-    check_deep("a long method chain is too tall a tree", repeat(".x", 100000), false);
+    char *methods = repeat(".x", 100000);
+    methods[0] = 'a';
+    check_deep("a long method chain is too tall a tree", methods, false);
     chain = repeat("x .. ", 1000);
     strcpy(chain + strlen(chain) - 3, "  ");
     check_deep("a 1000-term concatenation parses", chain, true);
-    check_deep("deep types are too deep", repeat("x: A{", 100000), false);
+    char *types = repeat("A{", 100000);
+    memcpy(types, "x:", 2);
+    check_deep("deep types are too deep", types, false);
     char *many = repeat("f(x) ", 200000);
     check_deep("200000 statements parse", many, true);
 }
@@ -759,7 +793,7 @@ static void test_format(void)
     syntax_error_format(&err, "t.q", src, out, sizeof out);
     is_str(out, "t.q:2:11: unexpected end of input\n  \tlet b = (2 +\n  \t         ^", "format keeps tabs");
     syntax_error_format(&err, NULL, NULL, out, 12);
-    is_str(out, "<input>:2:11", "format truncates");
+    is_str(out, "<input>:2:1", "format truncates");
     char *line = repeat("x", 500);
     err.line = 1;
     err.col = 300;
