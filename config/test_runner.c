@@ -167,7 +167,8 @@ static bool tr_discover(const quest_cli *cli, tr_list *out)
         } else if (tr_is_test_name(base_name(paths[i]))) {
             tr_push(out, paths[i]);
         }
-        qsort(out->items + first, out->len - first, sizeof *out->items, tr_cmp);
+        if (out->len - first > 1)
+            qsort(out->items + first, out->len - first, sizeof *out->items, tr_cmp);
     }
     return ok;
 }

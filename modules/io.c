@@ -351,6 +351,8 @@ static int io_cmp_str(const void *a, const void *b)
 /* Sorted, without the duplicates that several `**` can produce. */
 static void io_sort_unique(qarray *a)
 {
+    if (a->len < 2)
+        return;
     qsort(a->items, a->len, sizeof(qval), io_cmp_str);
     uint32_t n = 0;
     for (uint32_t i = 0; i < a->len; i++)
