@@ -19,6 +19,7 @@
 #include <zlib.h>
 
 #include "config/cli.h"
+#include "config/settings_env.h"
 
 /* Versions of the libraries actually loaded, where they can tell us; h2o
  * only has its compile-time version. */
@@ -126,6 +127,10 @@ int main(int argc, char **argv)
     quest_cli cli;
     if (!quest_cli_parse(&cli, argc, argv, stderr))
         return 2;
+    if (!quest_settings_export_env(stderr)) {
+        quest_cli_free(&cli);
+        return 1;
+    }
     int status = run_command(&cli);
     quest_cli_free(&cli);
     return status;

@@ -15,8 +15,11 @@
  * current directory (then minus docs/, examples/ and scripts/, whose .q
  * files are not tests).  Files of one path run in sorted order.
  *
- * quest.toml's [test] table is not read yet: the tree has no TOML parser
- * (std/toml).  Command-line options and std/test's defaults apply.
+ * Settings come from the command line, else from the [test] table of
+ * ./quest.toml (keys colors, condensed, capture, paths, tags, skip_tags, as
+ * the reference reads them), else from the defaults: colours on, condensed
+ * output, capture "all".  A command-line option replaces the file's value
+ * for that key; it does not add to it.
  */
 #include <dirent.h>
 #include <stdlib.h>
@@ -24,6 +27,7 @@
 #include <sys/stat.h>
 
 #include "config/cli.h"
+#include "modules/toml.h"
 
 typedef struct tr_list {
     char **items;
@@ -137,14 +141,13 @@ static bool is_cwd(const char *path)
     return strcmp(path, ".") == 0 || strcmp(path, "./") == 0;
 }
 
-/* Fill out with the files to run.  False when a given path does not exist
- * (reported; the others still run). */
-static bool tr_discover(const quest_cli *cli, tr_list *out)
+/* Fill out with the files under the n given paths (none: the default
+ * directory).  False when a given path does not exist (reported; the
+ * others still run). */
+static bool tr_discover(const char *const *paths, int n, tr_list *out)
 {
     static const char *const defaults[] = {"test", "tests"};
     const char *implicit = ".";
-    const char *const *paths = cli->test_paths;
-    int n = cli->n_test_paths;
     bool ok = true;
 
     if (n == 0) {
@@ -173,6 +176,182 @@ static bool tr_discover(const quest_cli *cli, tr_list *out)
     return ok;
 }
 
+/* ---- quest.toml ------------------------------------------------------------------ */
+
+/* A list of strings from the command line or from quest.toml. */
+typedef struct tr_strs {
+    const char **items;
+    int n;
+    bool owned;   /* items (not the strings) allocated here */
+} tr_strs;
+
+/* What the run uses: the command line over quest.toml over the defaults. */
+typedef struct tr_config {
+    bool colors, condensed;
+    const char *capture;
+    tr_strs paths, tags, skip_tags;
+    toml_value *toml; /* the parsed file: owns the strings it gave */
+} tr_config;
+
+static void tr_strs_set(tr_strs *l, const char **items, int n)
+{
+    if (l->owned)
+        free(l->items);
+    l->items = items;
+    l->n = n;
+    l->owned = false;
+}
+
+static bool tr_config_error(const char *what)
+{
+    fprintf(stderr, "quest test: quest.toml: [test] %s\n", what);
+    return false;
+}
+
+/* [test] key = ["...", ...] */
+static bool tr_config_list(const toml_value *test, const char *key, tr_strs *out)
+{
+    const toml_value *v = toml_get(test, key);
+    if (!v)
+        return true;
+    const char *kind = "paths, tags and skip_tags must be arrays of strings";
+    if (v->kind != TOML_ARRAY)
+        return tr_config_error(kind);
+    const char **items = calloc(v->u.arr.len + 1, sizeof *items);
+    if (!items)
+        return tr_config_error("is too large (out of memory)");
+    tr_strs_set(out, items, 0);
+    out->owned = true;
+    for (size_t i = 0; i < v->u.arr.len; i++) {
+        if (v->u.arr.items[i]->kind != TOML_STRING)
+            return tr_config_error(kind);
+        items[out->n++] = v->u.arr.items[i]->u.str.data;
+    }
+    return true;
+}
+
+static bool tr_config_bool(const toml_value *test, const char *key, bool *out)
+{
+    const toml_value *v = toml_get(test, key);
+    if (v && v->kind != TOML_BOOL)
+        return tr_config_error("colors and condensed must be true or false");
+    if (v)
+        *out = v->u.b;
+    return true;
+}
+
+static bool tr_config_capture(const toml_value *test, const char **out)
+{
+    static const char *const modes[] = {"all", "no", "0", "1", "stdout", "stderr"};
+    const toml_value *v = toml_get(test, "capture");
+    if (!v)
+        return true;
+    for (size_t i = 0; v->kind == TOML_STRING && i < sizeof modes / sizeof modes[0]; i++)
+        if (strcmp(v->u.str.data, modes[i]) == 0) {
+            *out = v->u.str.data;
+            return true;
+        }
+    return tr_config_error("capture must be all, no, 0, 1, stdout or stderr");
+}
+
+/* The whole file at path (NUL-terminated), or NULL. */
+static char *tr_read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    char *data = NULL;
+    size_t cap = 0, n;
+    *len = 0;
+    do {
+        if (cap - *len < 4096) {
+            cap = cap ? cap * 2 : 8192;
+            char *bigger = realloc(data, cap);
+            if (!bigger) {
+                free(data);
+                fclose(f);
+                return NULL;
+            }
+            data = bigger;
+        }
+        n = fread(data + *len, 1, cap - *len - 1, f);
+        *len += n;
+    } while (n > 0);
+    bool failed = ferror(f);
+    fclose(f);
+    if (failed) {
+        free(data);
+        return NULL;
+    }
+    data[*len] = '\0';
+    return data;
+}
+
+/* Read [test] from ./quest.toml, when there is one.  False after reporting
+ * a file that cannot be read or parsed, or a [test] value of the wrong kind. */
+static bool tr_config_file(tr_config *c)
+{
+    struct stat st;
+    if (stat("quest.toml", &st) != 0)
+        return true;
+    size_t len;
+    char *src = tr_read_file("quest.toml", &len);
+    if (!src) {
+        perror("quest test: quest.toml");
+        return false;
+    }
+    toml_error err;
+    c->toml = toml_parse(src, len, &err);
+    free(src);
+    if (!c->toml) {
+        fprintf(stderr, "quest test: quest.toml:%d:%d: %s\n", err.line, err.column, err.msg);
+        return false;
+    }
+    const toml_value *test = toml_get(c->toml, "test");
+    if (!test)
+        return true;
+    if (test->kind != TOML_TABLE)
+        return tr_config_error("must be a table");
+    return tr_config_bool(test, "colors", &c->colors) &&
+           tr_config_bool(test, "condensed", &c->condensed) &&
+           tr_config_capture(test, &c->capture) &&
+           tr_config_list(test, "paths", &c->paths) &&
+           tr_config_list(test, "tags", &c->tags) &&
+           tr_config_list(test, "skip_tags", &c->skip_tags);
+}
+
+static void tr_config_free(tr_config *c)
+{
+    tr_strs_set(&c->paths, NULL, 0);
+    tr_strs_set(&c->tags, NULL, 0);
+    tr_strs_set(&c->skip_tags, NULL, 0);
+    toml_free(c->toml);
+}
+
+/* Defaults, then the file, then the command line.  False after reporting
+ * a bad quest.toml (c then needs tr_config_free all the same). */
+static bool tr_config_load(tr_config *c, const quest_cli *cli)
+{
+    memset(c, 0, sizeof *c);
+    c->colors = c->condensed = true;
+    c->capture = "all";
+    if (!tr_config_file(c))
+        return false;
+    if (cli->no_color)
+        c->colors = false;
+    if (cli->verbose)
+        c->condensed = false;
+    if (cli->capture)
+        c->capture = cli->capture;
+    if (cli->n_test_paths)
+        tr_strs_set(&c->paths, cli->test_paths, cli->n_test_paths);
+    if (cli->n_tags)
+        tr_strs_set(&c->tags, cli->tags, cli->n_tags);
+    if (cli->n_skip_tags)
+        tr_strs_set(&c->skip_tags, cli->skip_tags, cli->n_skip_tags);
+    return true;
+}
+
 /* ---- driving std/test ---------------------------------------------------------- */
 
 /* test.<fn>(args); false after reporting an error (std/test itself broke). */
@@ -197,22 +376,21 @@ static qval tr_str_array(qvm *vm, const char *const *items, int n)
     return qv_obj(a);
 }
 
-/* Options from the command line; std/test's defaults cover the rest. */
-static bool tr_configure(qvm *vm, qval test, const quest_cli *cli)
+static bool tr_configure(qvm *vm, qval test, const tr_config *c)
 {
-    qval v = qv_bool(!cli->no_color);
+    qval v = qv_bool(c->colors);
     if (!tr_call(vm, test, "set_colors", 1, &v, NULL))
         return false;
-    v = qv_bool(!cli->verbose);
+    v = qv_bool(c->condensed);
     if (!tr_call(vm, test, "set_condensed", 1, &v, NULL))
         return false;
-    v = qv_obj(str_cstr(vm, cli->capture ? cli->capture : "all"));
+    v = qv_obj(str_cstr(vm, c->capture));
     if (!tr_call(vm, test, "set_capture", 1, &v, NULL))
         return false;
-    v = tr_str_array(vm, cli->tags, cli->n_tags);
+    v = tr_str_array(vm, c->tags.items, c->tags.n);
     if (!tr_call(vm, test, "set_filter_tags", 1, &v, NULL))
         return false;
-    v = tr_str_array(vm, cli->skip_tags, cli->n_skip_tags);
+    v = tr_str_array(vm, c->skip_tags.items, c->skip_tags.n);
     return tr_call(vm, test, "set_skip_tags", 1, &v, NULL);
 }
 
@@ -266,8 +444,13 @@ static int tr_run(qvm *vm, qval test, const tr_list *files)
 
 int quest_test_main(const quest_cli *cli)
 {
+    tr_config config;
+    if (!tr_config_load(&config, cli)) {
+        tr_config_free(&config);
+        return 1;
+    }
     tr_list files = {0};
-    bool paths_ok = tr_discover(cli, &files);
+    bool paths_ok = tr_discover(config.paths.items, config.paths.n, &files);
 
     qvm_options opts;
     quest_vm_options(cli, &opts);
@@ -277,6 +460,7 @@ int quest_test_main(const quest_cli *cli)
         fputs("quest test: cannot create the VM (out of memory)\n", stderr);
         free(opts.argv);
         tr_free(&files);
+        tr_config_free(&config);
         return 1;
     }
 
@@ -287,7 +471,7 @@ int quest_test_main(const quest_cli *cli)
         vm_report_exc(vm, stderr);
     } else {
         vm_push_root(vm, test);
-        if (tr_configure(vm, test, cli))
+        if (tr_configure(vm, test, &config))
             status = tr_run(vm, test, &files);
         vm_pop_roots(vm, 1);
     }
@@ -295,6 +479,7 @@ int quest_test_main(const quest_cli *cli)
     vm_free(vm);
     free(opts.argv);
     tr_free(&files);
+    tr_config_free(&config);
     if (status == 0 && !paths_ok)
         status = 1;
     return status;

@@ -65,7 +65,30 @@ interp_benchmarks() {
     done
 }
 
+# Template benchmarks: every loadtest/templates/NAME.q is run with quest and
+# NAME.py, its peer, with Debian's python3 and Jinja2 (python3-jinja2).
+template_benchmarks() {
+    local files=(loadtest/templates/*.q) f base q py t
+    [ -e "${files[0]}" ] || return
+    echo "template benchmarks: best of $runs runs, seconds"
+    printf '%-24s %10s %10s\n' benchmark quest jinja2
+    for f in "${files[@]}"; do
+        base=${f%.q}
+        q=$(best_time "$quest" "$f")
+        if /usr/bin/python3 -c 'import jinja2' 2>/dev/null; then
+            py=$(best_time /usr/bin/python3 "$base.py")
+        else
+            py="no jinja2"
+        fi
+        printf '%-24s %10s %10s\n' "$(basename "$base")" "$q" "$py"
+        for t in "$q" "$py"; do
+            [ "$t" != FAIL ] || failures=$((failures + 1))
+        done
+    done
+}
+
 interp_benchmarks
+template_benchmarks
 if [ "$failures" -gt 0 ]; then
     echo "loadtest: $failures program(s) failed"
     exit 1

@@ -1,6 +1,7 @@
-/* io.c — std/io: whole-file reads and writes, path tests, glob patterns,
- * and io.StringIO, an in-memory text buffer with a file-like interface
- * (std/test captures each test's output into one).
+/* io.c — std/io: whole-file reads and writes, glob patterns, and
+ * io.StringIO, an in-memory text buffer with a file-like interface (std/test
+ * captures each test's output into one).  The module's other parts are
+ * listed in modules/io.h.
  *
  * Paths are used as given (relative to the working directory).  Failures
  * of the operating system raise IOErr with its reason; a file whose bytes
@@ -8,13 +9,11 @@
  */
 #include <dirent.h>
 #include <errno.h>
-#include <ftw.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
-#include "modules/modules.h"
+#include "modules/io.h"
 
 /* ---- whole files ------------------------------------------------------------ */
 
@@ -41,16 +40,25 @@ static char *io_slurp(const char *path, size_t *len)
     return b.data ? b.data : calloc(1, 1);
 }
 
+/* The file named by argument v, read whole; NULL after raising. */
+static char *io_slurp_arg(qvm *vm, const char *fname, qval v, size_t *len, qstr **path)
+{
+    if (!arg_str(vm, fname, v, path))
+        return NULL;
+    char *data = io_slurp((*path)->data, len);
+    if (!data)
+        vm_raise(vm, E_IO, "Failed to read file '%s': %s", (*path)->data, strerror(errno));
+    return data;
+}
+
 static qval io_read(qvm *vm, qval self, int argc, qval *argv)
 {
     (void)self, (void)argc;
     qstr *path;
-    if (!arg_str(vm, "io.read", argv[0], &path))
-        return qv_exc();
     size_t len;
-    char *data = io_slurp(path->data, &len);
+    char *data = io_slurp_arg(vm, "io.read", argv[0], &len, &path);
     if (!data)
-        return vm_raise(vm, E_IO, "Failed to read file '%s': %s", path->data, strerror(errno));
+        return qv_exc();
     qval r = utf8_valid(data, len)
                  ? qv_obj(str_new(vm, data, len))
                  : vm_raise(vm, E_VALUE, "File '%s' is not valid UTF-8", path->data);
@@ -58,24 +66,50 @@ static qval io_read(qvm *vm, qval self, int argc, qval *argv)
     return r;
 }
 
-/* Write a Str or Bytes to path, truncating ("wb") or appending ("ab"). */
-static qval io_put(qvm *vm, const char *fname, qval pathv, qval content, const char *mode)
+static qval io_read_bytes(qvm *vm, qval self, int argc, qval *argv)
 {
+    (void)self, (void)argc;
     qstr *path;
-    if (!arg_str(vm, fname, pathv, &path))
-        return qv_exc();
-    const void *data;
     size_t len;
-    if (IS_STR(content)) {
-        data = AS_STR(content)->data;
-        len = AS_STR(content)->len;
-    } else if (IS_BYTES(content)) {
-        data = AS_BYTES(content)->data;
-        len = AS_BYTES(content)->len;
-    } else {
-        return vm_raise(vm, E_TYPE, "%s expects Str or Bytes content, got %s", fname,
-                        vm_cls_name(content));
+    char *data = io_slurp_arg(vm, "io.read_bytes", argv[0], &len, &path);
+    if (!data)
+        return qv_exc();
+    qval r = qv_obj(bytes_new(vm, data, len));
+    free(data);
+    return r;
+}
+
+/* The lines of a text file without their endings ("\n" or "\r\n"); a
+ * final line ending adds no empty line. */
+static qval io_read_lines(qvm *vm, qval self, int argc, qval *argv)
+{
+    (void)self, (void)argc;
+    qstr *path;
+    size_t len;
+    char *data = io_slurp_arg(vm, "io.read_lines", argv[0], &len, &path);
+    if (!data)
+        return qv_exc();
+    if (!utf8_valid(data, len)) {
+        free(data);
+        return vm_raise(vm, E_VALUE, "File '%s' is not valid UTF-8", path->data);
     }
+    qarray *lines = arr_new(vm, 0);
+    for (size_t i = 0; i < len;) {
+        const char *nl = memchr(data + i, '\n', len - i);
+        size_t end = nl ? (size_t)(nl - data) : len, n = end - i;
+        if (n > 0 && data[end - 1] == '\r' && nl)
+            n--;
+        arr_push(vm, lines, qv_obj(str_new(vm, data + i, n)));
+        i = end + 1;
+    }
+    free(data);
+    return qv_obj(lines);
+}
+
+/* Write len bytes to the file at path, truncating ("wb") or appending
+ * ("ab"). */
+static qval io_put_data(qvm *vm, qstr *path, const void *data, size_t len, const char *mode)
+{
     FILE *f = fopen(path->data, mode);
     if (!f)
         return vm_raise(vm, E_IO, "Failed to open file '%s': %s", path->data, strerror(errno));
@@ -84,6 +118,20 @@ static qval io_put(qvm *vm, const char *fname, qval pathv, qval content, const c
     if (!ok)
         return vm_raise(vm, E_IO, "Failed to write file '%s': %s", path->data, strerror(errno));
     return qv_nil();
+}
+
+/* Write a Str or Bytes to the file named by pathv. */
+static qval io_put(qvm *vm, const char *fname, qval pathv, qval content, const char *mode)
+{
+    qstr *path;
+    if (!arg_str(vm, fname, pathv, &path))
+        return qv_exc();
+    if (IS_STR(content))
+        return io_put_data(vm, path, AS_STR(content)->data, AS_STR(content)->len, mode);
+    if (IS_BYTES(content))
+        return io_put_data(vm, path, AS_BYTES(content)->data, AS_BYTES(content)->len, mode);
+    return vm_raise(vm, E_TYPE, "%s expects Str or Bytes content, got %s", fname,
+                    vm_cls_name(content));
 }
 
 static qval io_write(qvm *vm, qval self, int argc, qval *argv)
@@ -98,86 +146,109 @@ static qval io_append(qvm *vm, qval self, int argc, qval *argv)
     return io_put(vm, "io.append", argv[0], argv[1], "ab");
 }
 
-/* ---- paths -------------------------------------------------------------------- */
-
-/* stat() of a Str argument: 1 found, 0 missing, -1 after raising. */
-static int io_stat(qvm *vm, const char *fname, qval pathv, struct stat *st)
+static qval io_write_bytes(qvm *vm, qval self, int argc, qval *argv)
 {
+    (void)self, (void)argc;
+    if (!IS_BYTES(argv[1]))
+        return vm_raise(vm, E_TYPE, "io.write_bytes expects Bytes content, got %s",
+                        vm_cls_name(argv[1]));
+    return io_put(vm, "io.write_bytes", argv[0], argv[1], "wb");
+}
+
+/* Each item of an Array of Str followed by "\n". */
+static qval io_write_lines(qvm *vm, qval self, int argc, qval *argv)
+{
+    (void)self, (void)argc;
     qstr *path;
-    if (!arg_str(vm, fname, pathv, &path))
-        return -1;
-    return stat(path->data, st) == 0;
-}
-
-static qval io_exists(qvm *vm, qval self, int argc, qval *argv)
-{
-    (void)self, (void)argc;
-    struct stat st;
-    int r = io_stat(vm, "io.exists", argv[0], &st);
-    return r < 0 ? qv_exc() : qv_bool(r);
-}
-
-static qval io_is_file(qvm *vm, qval self, int argc, qval *argv)
-{
-    (void)self, (void)argc;
-    struct stat st;
-    int r = io_stat(vm, "io.is_file", argv[0], &st);
-    return r < 0 ? qv_exc() : qv_bool(r && S_ISREG(st.st_mode));
-}
-
-static qval io_is_dir(qvm *vm, qval self, int argc, qval *argv)
-{
-    (void)self, (void)argc;
-    struct stat st;
-    int r = io_stat(vm, "io.is_dir", argv[0], &st);
-    return r < 0 ? qv_exc() : qv_bool(r && S_ISDIR(st.st_mode));
-}
-
-static qval io_size(qvm *vm, qval self, int argc, qval *argv)
-{
-    (void)self, (void)argc;
-    struct stat st;
-    int r = io_stat(vm, "io.size", argv[0], &st);
-    if (r < 0)
+    qarray *lines;
+    if (!arg_str(vm, "io.write_lines", argv[0], &path) ||
+        !arg_array(vm, "io.write_lines", argv[1], &lines))
         return qv_exc();
-    if (!r)
-        return vm_raise(vm, E_IO, "Failed to get metadata for '%s': %s", AS_STR(argv[0])->data,
-                        strerror(errno));
-    return qv_int((int64_t)st.st_size);
-}
-
-static int io_remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st, (void)flag, (void)ftw;
-    return remove(path);
-}
-
-/* A file, or a directory with everything in it. */
-static qval io_remove(qvm *vm, qval self, int argc, qval *argv)
-{
-    (void)self, (void)argc;
-    struct stat st;
-    int r = io_stat(vm, "io.remove", argv[0], &st);
-    if (r < 0)
-        return qv_exc();
-    const char *path = AS_STR(argv[0])->data;
-    if (!r)
-        return vm_raise(vm, E_IO, "Path '%s' does not exist", path);
-    int rc = S_ISDIR(st.st_mode) ? nftw(path, io_remove_entry, 16, FTW_DEPTH | FTW_PHYS)
-                                 : remove(path);
-    if (rc != 0)
-        return vm_raise(vm, E_IO, "Failed to remove '%s': %s", path, strerror(errno));
-    return qv_nil();
+    qbuf b;
+    buf_init(&b);
+    for (uint32_t i = 0; i < lines->len; i++) {
+        qstr *line;
+        if (!arg_str(vm, "io.write_lines", lines->items[i], &line)) {
+            buf_free(&b);
+            return qv_exc();
+        }
+        buf_append(&b, line->data, line->len);
+        buf_putc(&b, '\n');
+    }
+    qval r = io_put_data(vm, path, b.data ? b.data : "", b.len, "wb");
+    buf_free(&b);
+    return r;
 }
 
 /* ---- glob patterns -------------------------------------------------------------------
  *
  * `*` any run of characters, `?` one character, `[abc]`, `[a-z]`, `[!a]`
  * (or `[^a]`) one character of a set, `**` as a whole path component any
- * number of directories (none included).  io.glob_match compares a whole
- * path, where `*` may cross `/`, as the reference does; io.glob walks the
- * file system one component at a time.
+ * number of directories (none included), `{a,b}` either alternative
+ * (expanded first, into up to IO_MAX_ALTERNATIVES patterns).  io.glob_match
+ * compares a whole path, where `*` may cross `/`, as the reference does;
+ * io.glob walks the file system one component at a time.
  */
+
+#define IO_MAX_ALTERNATIVES 256
+
+/* The end of the brace group opening at p when it has a comma at its top
+ * level ("{a,b}"), else NULL: "{a}" and an unclosed "{" are plain text. */
+static const char *io_brace_group(const char *p)
+{
+    int depth = 0;
+    bool comma = false;
+    for (const char *q = p; *q; q++) {
+        if (*q == '{')
+            depth++;
+        else if (*q == '}' && --depth == 0)
+            return comma ? q : NULL;
+        else if (*q == ',' && depth == 1)
+            comma = true;
+    }
+    return NULL;
+}
+
+/* Push to out every pattern that the brace groups of p stand for.  False
+ * when there would be more than IO_MAX_ALTERNATIVES. */
+static bool io_expand_braces(qvm *vm, const char *p, qarray *out)
+{
+    const char *open = p, *close = NULL;
+    for (; *open && !(*open == '{' && (close = io_brace_group(open))); open++)
+        ;
+    if (!close) {
+        if (out->len >= IO_MAX_ALTERNATIVES)
+            return false;
+        arr_push(vm, out, qv_obj(str_cstr(vm, p)));
+        return true;
+    }
+    int depth = 0;
+    for (const char *alt = open + 1, *q = open + 1; q <= close; q++) {
+        if (*q == '{') {
+            depth++;
+        } else if (*q == '}' && depth > 0) {
+            depth--;
+        } else if ((*q == ',' && depth == 0) || q == close) {
+            qstr *one = str_printf(vm, "%.*s%.*s%s", (int)(open - p), p, (int)(q - alt), alt,
+                                   close + 1);
+            if (!io_expand_braces(vm, one->data, out))
+                return false;
+            alt = q + 1;
+        }
+    }
+    return true;
+}
+
+/* The patterns a glob stands for, or NULL after raising ValueErr. */
+static qarray *io_patterns(qvm *vm, qstr *pattern)
+{
+    qarray *all = arr_new(vm, 1);
+    if (io_expand_braces(vm, pattern->data, all))
+        return all;
+    vm_raise(vm, E_VALUE, "Invalid glob pattern: %s (more than %d alternatives)", pattern->data,
+             IO_MAX_ALTERNATIVES);
+    return NULL;
+}
 
 /* Length of the UTF-8 sequence starting with byte c. */
 static size_t io_utf8_len(unsigned char c)
@@ -258,10 +329,17 @@ static qval io_glob_match(qvm *vm, qval self, int argc, qval *argv)
     if (!arg_str(vm, "io.glob_match", argv[0], &path) ||
         !arg_str(vm, "io.glob_match", argv[1], &pattern))
         return qv_exc();
-    int r = io_match(pattern->data, path->data);
-    if (r < 0)
-        return vm_raise(vm, E_VALUE, "Invalid glob pattern: %s", pattern->data);
-    return qv_bool(r);
+    qarray *all = io_patterns(vm, pattern);
+    if (!all)
+        return qv_exc();
+    bool hit = false;
+    for (uint32_t i = 0; i < all->len; i++) {
+        int r = io_match(AS_STR(all->items[i])->data, path->data);
+        if (r < 0)
+            return vm_raise(vm, E_VALUE, "Invalid glob pattern: %s", pattern->data);
+        hit |= r == 1;
+    }
+    return qv_bool(hit);
 }
 
 typedef struct io_globber {
@@ -361,26 +439,40 @@ static void io_sort_unique(qarray *a)
     a->len = n;
 }
 
+/* Add the paths matching one brace-free pattern to g->out. */
+static bool io_glob_one(io_globber *g, qstr *pattern)
+{
+    char *copy = strdup(pattern->data);
+    char **parts = calloc(pattern->len + 1, sizeof *parts);
+    if (!copy || !parts) {
+        free(copy);
+        free(parts);
+        return false;
+    }
+    g->parts = parts;
+    g->nparts = 0;
+    for (char *tok = strtok(copy, "/"); tok; tok = strtok(NULL, "/"))
+        parts[g->nparts++] = tok;
+    if (g->nparts > 0)
+        io_glob_walk(g, pattern->data[0] == '/' ? "/" : "", 0);
+    free(copy);
+    free(parts);
+    return true;
+}
+
 static qval io_glob(qvm *vm, qval self, int argc, qval *argv)
 {
     (void)self, (void)argc;
     qstr *pattern;
     if (!arg_str(vm, "io.glob", argv[0], &pattern))
         return qv_exc();
-    char *copy = strdup(pattern->data);
-    char **parts = calloc(pattern->len + 1, sizeof *parts);
-    if (!copy || !parts) {
-        free(copy);
-        free(parts);
-        return vm_raise(vm, E_RUNTIME, "io.glob: out of memory");
-    }
-    io_globber g = {vm, arr_new(vm, 0), parts, 0, false};
-    for (char *tok = strtok(copy, "/"); tok; tok = strtok(NULL, "/"))
-        parts[g.nparts++] = tok;
-    if (g.nparts > 0)
-        io_glob_walk(&g, pattern->data[0] == '/' ? "/" : "", 0);
-    free(copy);
-    free(parts);
+    qarray *all = io_patterns(vm, pattern);
+    if (!all)
+        return qv_exc();
+    io_globber g = {vm, arr_new(vm, 0), NULL, 0, false};
+    for (uint32_t i = 0; i < all->len; i++)
+        if (!io_glob_one(&g, AS_STR(all->items[i])))
+            return vm_raise(vm, E_RUNTIME, "io.glob: out of memory");
     if (g.bad)
         return vm_raise(vm, E_VALUE, "Invalid glob pattern: %s", pattern->data);
     io_sort_unique(g.out);
@@ -678,11 +770,10 @@ static const qmethod_def io_functions[] = {
     {"read", io_read, 1, 1, false},
     {"write", io_write, 2, 2, false},
     {"append", io_append, 2, 2, false},
-    {"exists", io_exists, 1, 1, false},
-    {"is_file", io_is_file, 1, 1, false},
-    {"is_dir", io_is_dir, 1, 1, false},
-    {"size", io_size, 1, 1, false},
-    {"remove", io_remove, 1, 1, false},
+    {"read_bytes", io_read_bytes, 1, 1, false},
+    {"read_lines", io_read_lines, 1, 1, false},
+    {"write_bytes", io_write_bytes, 2, 2, false},
+    {"write_lines", io_write_lines, 2, 2, false},
     {"glob", io_glob, 1, 1, false},
     {"glob_match", io_glob_match, 2, 2, false},
     {NULL, NULL, 0, 0, false},
@@ -691,6 +782,8 @@ static const qmethod_def io_functions[] = {
 bool io_module_init(qvm *vm, qmodule *m)
 {
     module_export_fns(vm, m, io_functions);
+    io_fs_init(vm, m);
+    io_file_init(vm, m);
     qtype *sio = vm_new_cdata_type(vm, "StringIO", sio_methods);
     vm_add_statics(vm, sio, sio_statics);
     module_export(vm, m, "StringIO", qv_obj(sio));

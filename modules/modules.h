@@ -14,10 +14,32 @@ extern const qembedded_source quest_embedded_sources[];
 
 /* Initialisers of the native modules (one per modules/<name>.c), listed
  * in quest_native_modules[]. */
+bool async_module_init(qvm *vm, qmodule *m);
+bool b64_module_init(qvm *vm, qmodule *m);
+bool bzip2_module_init(qvm *vm, qmodule *m);
+bool crypto_module_init(qvm *vm, qmodule *m);
+bool csv_module_init(qvm *vm, qmodule *m);
+bool deflate_module_init(qvm *vm, qmodule *m);
+bool gzip_module_init(qvm *vm, qmodule *m);
+bool hash_module_init(qvm *vm, qmodule *m);
+bool hex_module_init(qvm *vm, qmodule *m);
 bool io_module_init(qvm *vm, qmodule *m);
+bool json_module_init(qvm *vm, qmodule *m);
+bool markdown_module_init(qvm *vm, qmodule *m);
 bool math_module_init(qvm *vm, qmodule *m);
+bool os_module_init(qvm *vm, qmodule *m);
+bool process_module_init(qvm *vm, qmodule *m);
+bool rand_module_init(qvm *vm, qmodule *m);
+bool regex_module_init(qvm *vm, qmodule *m);
+bool struct_module_init(qvm *vm, qmodule *m);
 bool sys_module_init(qvm *vm, qmodule *m);
+bool templates_module_init(qvm *vm, qmodule *m);
 bool term_module_init(qvm *vm, qmodule *m);
 bool time_module_init(qvm *vm, qmodule *m);
+bool toml_module_init(qvm *vm, qmodule *m);
+bool url_module_init(qvm *vm, qmodule *m);
+bool urlparse_module_init(qvm *vm, qmodule *m);
+bool uuid_module_init(qvm *vm, qmodule *m);
+bool zlib_module_init(qvm *vm, qmodule *m);
 
 #endif

@@ -3,7 +3,8 @@
  * Styling functions return the text wrapped in SGR escapes
  * ("\x1b[31m" ... "\x1b[0m"); whether to use them is the caller's choice
  * (std/test asks for --no-color).  Cursor and screen functions print their
- * escape through the program's stdout, so redirection applies.
+ * escape through the program's stdout, so redirection applies.  The
+ * progress indicators (progress_bar, spinner) return text to print.
  */
 #include <string.h>
 #include <sys/ioctl.h>
@@ -293,6 +294,53 @@ static qval term_size(qvm *vm, qval self, int argc, qval *argv)
     return qv_obj(a);
 }
 
+/* ---- progress indicators ---------------------------------------------------------- */
+
+/* progress_bar(current, total, width = 50, char = "=") -> "[====      ]":
+ * width cells inside the brackets, filled in proportion (clamped to
+ * 0..width). */
+static qval term_progress_bar(qvm *vm, qval self, int argc, qval *argv)
+{
+    (void)self;
+    double current, total;
+    int64_t width = 50;
+    qstr *fill = NULL;
+    if (!arg_num(vm, "term.progress_bar", argv[0], &current) ||
+        !arg_num(vm, "term.progress_bar", argv[1], &total) ||
+        (argc > 2 && !arg_int(vm, "term.progress_bar", argv[2], &width)) ||
+        (argc > 3 && !arg_str(vm, "term.progress_bar", argv[3], &fill)))
+        return qv_exc();
+    if (total <= 0)
+        return vm_raise(vm, E_VALUE, "term.progress_bar: total must be positive");
+    if (width < 0 || width > 10000)
+        return vm_raise(vm, E_VALUE, "term.progress_bar: width must be between 0 and 10000");
+    double ratio = current / total;
+    int64_t filled = ratio <= 0 ? 0 : ratio >= 1 ? width : (int64_t)(ratio * (double)width);
+    qbuf b;
+    buf_init(&b);
+    buf_putc(&b, '[');
+    for (int64_t i = 0; i < width; i++) {
+        if (i < filled)
+            buf_append(&b, fill ? fill->data : "=", fill ? fill->len : 1);
+        else
+            buf_putc(&b, ' ');
+    }
+    buf_putc(&b, ']');
+    return qv_obj(buf_to_str(vm, &b));
+}
+
+/* spinner(frame): one of ten Braille frames, frame taken modulo 10. */
+static qval term_spinner(qvm *vm, qval self, int argc, qval *argv)
+{
+    (void)self, (void)argc;
+    static const char *const frames[] = {"⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"};
+    int64_t frame;
+    if (!arg_int(vm, "term.spinner", argv[0], &frame))
+        return qv_exc();
+    int64_t i = frame % 10;
+    return qv_obj(str_cstr(vm, frames[i < 0 ? i + 10 : i]));
+}
+
 static const qmethod_def term_functions[] = {
     {"red", term_red, 1, 2, false},
     {"green", term_green, 1, 2, false},
@@ -328,6 +376,8 @@ static const qmethod_def term_functions[] = {
     {"width", term_width, 0, 0, false},
     {"height", term_height, 0, 0, false},
     {"size", term_size, 0, 0, false},
+    {"progress_bar", term_progress_bar, 2, 4, false},
+    {"spinner", term_spinner, 1, 1, false},
     {NULL, NULL, 0, 0, false},
 };
 

@@ -38,7 +38,13 @@ static bool float_eq(double a, double b)
     return a == b || fabs(a - b) < DBL_EPSILON;
 }
 
-static bool dict_equal(const qdict *a, const qdict *b)
+/* Deeper than this, structures compare unequal instead of exhausting the
+ * C stack (cyclic or absurdly nested data). */
+#define MAX_EQUAL_DEPTH 256
+
+static bool equal_at(qval a, qval b, int depth);
+
+static bool dict_equal(const qdict *a, const qdict *b, int depth)
 {
     if (a->count != b->count)
         return false;
@@ -46,17 +52,27 @@ static bool dict_equal(const qdict *a, const qdict *b)
         qval other;
         if (!a->entries[i].key)
             continue;
-        if (!dict_get(b, a->entries[i].key, &other) || !vm_equal(a->entries[i].val, other))
+        if (!dict_get(b, a->entries[i].key, &other) || !equal_at(a->entries[i].val, other, depth + 1))
             return false;
     }
     return true;
 }
 
-static bool obj_equal(qobj *x, qobj *y)
+static bool set_equal(const qset *a, const qset *b)
+{
+    if (a->count != b->count)
+        return false;
+    for (uint32_t i = 0; i < a->used; i++)
+        if (!IS_UNDEF(a->items[i]) && !set_has(b, a->items[i]))
+            return false;
+    return true;
+}
+
+static bool obj_equal(qobj *x, qobj *y, int depth)
 {
     if (x == y)
         return true;
-    if (x->kind != y->kind)
+    if (x->kind != y->kind || depth > MAX_EQUAL_DEPTH)
         return false;
     switch ((qobj_kind)x->kind) {
     case QO_STR: return str_equal((qstr *)x, (qstr *)y);
@@ -69,11 +85,12 @@ static bool obj_equal(qobj *x, qobj *y)
         if (a->len != b->len)
             return false;
         for (uint32_t i = 0; i < a->len; i++)
-            if (!vm_equal(a->items[i], b->items[i]))
+            if (!equal_at(a->items[i], b->items[i], depth + 1))
                 return false;
         return true;
     }
-    case QO_DICT: return dict_equal((qdict *)x, (qdict *)y);
+    case QO_DICT: return dict_equal((qdict *)x, (qdict *)y, depth);
+    case QO_SET: return set_equal((qset *)x, (qset *)y);
     case QO_BIGINT: return bigint_cmp((qbigint *)x, (qbigint *)y) == 0;
     case QO_DECIMAL: return decimal_cmp((qdecimal *)x, (qdecimal *)y) == 0;
     case QO_UUID: return memcmp(((quuid *)x)->bytes, ((quuid *)y)->bytes, 16) == 0;
@@ -88,6 +105,11 @@ static bool obj_equal(qobj *x, qobj *y)
 
 bool vm_equal(qval a, qval b)
 {
+    return equal_at(a, b, 0);
+}
+
+static bool equal_at(qval a, qval b, int depth)
+{
     if (a.tag == QV_INT && b.tag == QV_INT)
         return a.as.i == b.as.i;
     if (IS_NUM(a) && IS_NUM(b)) {
@@ -100,7 +122,7 @@ bool vm_equal(qval a, qval b)
     switch (a.tag) {
     case QV_NIL: return true;
     case QV_BOOL: return a.as.b == b.as.b;
-    case QV_OBJ: return obj_equal(a.as.o, b.as.o);
+    case QV_OBJ: return obj_equal(a.as.o, b.as.o, depth);
     default: return false;
     }
 }

@@ -432,6 +432,8 @@ static void define_var(compiler *c, qnode *at, const char *name, unsigned flags,
         if (fs->locals[i].name == k && !fs->locals[i].dead) {
             local *l = &fs->locals[i];
             if (l->checked && !l->is_const) { /* the hoisted slot of this very function */
+                l->is_const = flags & DEF_CONST;
+                l->type = type;
                 emit_op_u16(c, OP_SET_LOCAL, l->slot);
                 return;
             }
@@ -813,6 +815,10 @@ static void predeclare_lambda(compiler *c, qnode *b)
 
 static void let_stmt(compiler *c, qnode *n)
 {
+    if (n->flags & LET_UNDECLARED) {
+        emit_raise(c, E_RUNTIME, "A typed declaration needs 'let': write `let name: Type = value`");
+        return;
+    }
     for (int i = 0; i < n->list.len; i++) {
         qnode *b = n->list.items[i];
         c->line = b->line;
@@ -822,6 +828,8 @@ static void let_stmt(compiler *c, qnode *n)
         else
             emit_op(c, OP_NIL);
         define_var(c, b, b->name, (n->flags & DECL_PUB ? DEF_PUB : 0), b->str);
+        if (b->str && at_module_level(c))
+            emit_op_u16_u16(c, OP_GLOBAL_TYPE, name_const(c, b->name), name_const(c, b->str));
     }
 }
 
@@ -842,13 +850,12 @@ static void del_stmt(compiler *c, qnode *n)
             return;
         }
     }
-    if (resolve(c, n->name).kind != VAR_GLOBAL || fs->is_module) {
-        snprintf(msg, sizeof msg, "Cannot delete '%s' from an outer scope", n->name);
-        emit_raise(c, E_RUNTIME, msg);
-    } else {
-        snprintf(msg, sizeof msg, "Undefined variable: %s", n->name);
-        emit_raise(c, E_NAME, msg);
-    }
+    /* Only the current scope's names can be deleted; an unknown name is a
+     * NameErr (raised by the lookup), a visible outer one a RuntimeErr. */
+    load_var(c, n->name);
+    emit_op(c, OP_POP);
+    snprintf(msg, sizeof msg, "Cannot delete '%s' from an outer scope", n->name);
+    emit_raise(c, E_RUNTIME, msg);
 }
 
 /* Decorators apply bottom-up: the one nearest the function wraps it first. */
@@ -906,12 +913,83 @@ static const char *decl_name(qnode *s)
     }
 }
 
+/* ---- names used by closures before their declaration ---------------------- */
+
+static bool mentions(qnode *n, const char *name, bool in_fun);
+
+static bool fun_mentions(qast_fun *f, const char *name)
+{
+    for (int i = 0; i < f->nparams; i++)
+        if (f->params[i].def && mentions(f->params[i].def, name, true))
+            return true;
+    return mentions(f->body, name, true);
+}
+
+static bool list_mentions(qnode_list *l, const char *name, bool in_fun)
+{
+    for (int i = 0; i < l->len; i++)
+        if (mentions(l->items[i], name, in_fun))
+            return true;
+    return false;
+}
+
+/* Does n refer to `name` from inside a function nested in it? */
+static bool mentions(qnode *n, const char *name, bool in_fun)
+{
+    if (!n)
+        return false;
+    if (in_fun && (n->kind == N_IDENT || n->kind == N_FSTR_VAR) && strcmp(n->name, name) == 0)
+        return true;
+    if (n->kind == N_FUN || n->kind == N_FUN_DECL)
+        return fun_mentions(n->u.fun, name);
+    if (n->kind == N_TYPE_DECL) {
+        qast_type *t = n->u.tdecl;
+        for (int i = 0; i < t->nmethods; i++)
+            if (fun_mentions(t->methods[i], name))
+                return true;
+        for (int i = 0; i < t->nimpls; i++)
+            for (int j = 0; j < t->impls[i].nmethods; j++)
+                if (fun_mentions(t->impls[i].methods[j], name))
+                    return true;
+        return false;
+    }
+    return mentions(n->a, name, in_fun) || mentions(n->b, name, in_fun) ||
+           mentions(n->c, name, in_fun) || mentions(n->d, name, in_fun) ||
+           list_mentions(&n->list, name, in_fun) || list_mentions(&n->list2, name, in_fun);
+}
+
+/* A closure may use a local of its enclosing function that is declared
+ * after the closure (names are looked up when the closure runs).  Such
+ * `let`s get their slot at the start of the block, unbound until the let. */
+static void hoist_late_lets(compiler *c, qnode *blk)
+{
+    for (int i = 1; i < blk->list.len; i++) {
+        qnode *st = blk->list.items[i];
+        if (st->kind != N_LET && st->kind != N_CONST)
+            continue;
+        for (int k = 0; k < (st->kind == N_LET ? st->list.len : 1); k++) {
+            const char *name = st->kind == N_LET ? st->list.items[k]->name : st->name;
+            if (resolve(c, name).kind != VAR_GLOBAL)
+                continue;
+            bool used = false;
+            for (int j = 0; j < i && !used; j++)
+                used = mentions(blk->list.items[j], name, false);
+            if (!used)
+                continue;
+            local *l = add_local(c, name);
+            l->checked = true;
+            emit_op_u16(c, OP_DEL_LOCAL, l->slot);
+        }
+    }
+}
+
 /* Functions, types and traits declared in a block are visible to the whole
  * block, so they can refer to each other (and themselves) in any order. */
 static void hoist_declarations(compiler *c, qnode *blk)
 {
     if (at_module_level(c))
         return;
+    hoist_late_lets(c, blk);
     for (int i = 0; i < blk->list.len; i++) {
         const char *name = decl_name(blk->list.items[i]);
         if (!name)
@@ -956,15 +1034,46 @@ static qtype *type_template(compiler *c, qast_type *t)
 
 static void method_closure(compiler *c, qtype *tt, qast_fun *m, int *count)
 {
+    if (m->ndecorators) {
+        char msg[300];
+        snprintf(msg, sizeof msg, "Decorators are not supported on methods (%s.%s)", tt->name->data, m->name);
+        emit_raise(c, E_TYPE, msg);
+    }
     qproto *p = function(c, m, !m->is_static);
     emit_op_u16(c, OP_CLOSURE, add_const(c, qv_obj(p ? (qobj *)p : NULL)));
     qdict *table = m->is_static ? tt->statics : tt->methods;
     dict_set(c->vm, table, str_intern_cstr(c->vm, m->name), qv_int((*count)++));
 }
 
+static bool builtin_type_name(const char *t)
+{
+    static const char *const names[] = {
+        "Int", "Float", "Num", "Str", "Bool", "Array", "Dict", "Nil", "Decimal", "BigInt",
+        "Uuid", "Bytes", "Set", "Obj", "Any", "Fun", "Func", "Function", "Task", "Channel", NULL,
+    };
+    for (int i = 0; names[i]; i++)
+        if (strcmp(names[i], t) == 0)
+            return true;
+    return strchr(t, '.') != NULL; /* module.Type: checked when values arrive */
+}
+
+/* A field's type must exist when its type is declared. */
+static void check_field_types(compiler *c, qast_type *t)
+{
+    for (int i = 0; i < t->nfields; i++) {
+        const char *ft = t->fields[i].type;
+        if (!ft || builtin_type_name(ft) || strcmp(ft, t->name) == 0)
+            continue;
+        c->line = t->fields[i].line;
+        load_var(c, ft);
+        emit_op(c, OP_POP);
+    }
+}
+
 static void type_decl(compiler *c, qnode *n)
 {
     qast_type *t = n->u.tdecl;
+    check_field_types(c, t);
     qtype *tt = type_template(c, t);
     unsigned k = add_const(c, qv_obj(tt));
     for (int i = 0; i < t->nfields; i++)
@@ -980,7 +1089,11 @@ static void type_decl(compiler *c, qnode *n)
             method_closure(c, tt, t->impls[i].methods[j], &count);
     for (int i = 0; i < t->nimpls; i++) {
         c->line = t->impls[i].line;
-        load_var(c, t->impls[i].trait);
+        var_ref r = resolve(c, t->impls[i].trait);
+        if (r.kind == VAR_GLOBAL)
+            emit_op_u16(c, OP_GET_TRAIT, (unsigned)r.index);
+        else
+            load_var(c, t->impls[i].trait);
     }
     c->line = n->line;
     emit_op_u16_u16(c, OP_TYPE_DEF, k, (unsigned)count);
@@ -1310,6 +1423,15 @@ static void try_stmt(compiler *c, qnode *n, bool tail)
 {
     exit_ctx ens, hnd;
     int fin = -1;
+    for (int i = 0; i < n->list.len; i++) { /* catch types are checked before the body runs */
+        qnode *cl = n->list.items[i];
+        if (cl->str) {
+            c->line = cl->line;
+            load_var(c, cl->str);
+            emit_op(c, OP_CATCH_CHECK);
+        }
+    }
+    c->line = n->line;
     if (n->b) {
         fin = emit_jump(c, OP_TRY);
         push_exit(c, &ens, CTX_ENSURE);
@@ -1577,6 +1699,15 @@ static void params(compiler *c, qast_fun *f)
     qproto *p = c->fs->proto;
     p->nparams = (uint16_t)f->nparams;
     p->params = vm_realloc(vm, NULL, 0, (size_t)(f->nparams ? f->nparams : 1) * sizeof(qparam));
+    for (int i = 1; i < f->nparams; i++) {
+        if (f->params[i - 1].def && !f->params[i].def) {
+            char msg[300];
+            snprintf(msg, sizeof msg, "required parameter '%s' follows an optional one", f->params[i].name);
+            error_at(c, NULL, msg);
+            c->err_line = f->params[i].line;
+            c->err_col = f->params[i].col;
+        }
+    }
     for (int i = 0; i < f->nparams; i++) {
         p->params[i] = (qparam){str_intern_cstr(vm, f->params[i].name), annotation(vm, f->params[i].type),
                                 f->params[i].def != NULL};

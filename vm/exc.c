@@ -56,20 +56,26 @@ qval exc_raise_value(qvm *vm, qval v)
     return vm_raise_exc(vm, exc_new(vm, vm->err_types[E_RUNTIME], m));
 }
 
-int exc_matches(qvm *vm, qexc *e, qval type)
+bool exc_check_catch_type(qvm *vm, qval type)
 {
     if (!IS_TYPE(type)) {
         vm_raise(vm, E_TYPE, "catch clause needs an exception type, got %s", vm_cls_name(type));
-        return -1;
+        return false;
     }
     qtype *ty = AS_TYPE(type);
-    if (ty == vm->err_types[E_ERR])
-        return 1;
     if (ty->tkind == QT_USER && !type_implements(ty, "Error")) {
         vm_raise(vm, E_TYPE, "Type %s cannot be caught: it does not implement Error", ty->name->data);
-        return -1;
+        return false;
     }
-    return e->type == ty || str_equal(e->type->name, ty->name);
+    return true;
+}
+
+int exc_matches(qvm *vm, qexc *e, qval type)
+{
+    if (!exc_check_catch_type(vm, type))
+        return -1;
+    qtype *ty = AS_TYPE(type);
+    return ty == vm->err_types[E_ERR] || e->type == ty || str_equal(e->type->name, ty->name);
 }
 
 /* ---- methods of exception values ------------------------------------------------------ */
@@ -144,9 +150,17 @@ void vm_report_exc(qvm *vm, FILE *out)
     if (e->file && e->line)
         fprintf(out, "  at %s:%d\n", e->file->data, e->line);
     if (e->stack->len) {
+        /* The innermost frames tell the story; a runaway recursion has 1000. */
+        enum { HEAD = 20, TAIL = 5 };
+        uint32_t n = e->stack->len;
         fputs("Stack trace:\n", out);
-        for (uint32_t i = 0; i < e->stack->len; i++)
+        for (uint32_t i = 0; i < n; i++) {
+            if (n > HEAD + TAIL && i == HEAD) {
+                fprintf(out, "  ... %u more frames ...\n", n - HEAD - TAIL);
+                i = n - TAIL;
+            }
             fprintf(out, "  %s\n", AS_STR(e->stack->items[i])->data);
+        }
     }
     fflush(out);
 }

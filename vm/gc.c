@@ -117,6 +117,7 @@ static void blacken(qvm *vm, qobj *o)
         vm_mark_obj(vm, (qobj *)m->globals);
         vm_mark_obj(vm, (qobj *)m->pub);
         vm_mark_obj(vm, (qobj *)m->consts);
+        vm_mark_obj(vm, (qobj *)m->types);
         break;
     }
     case QO_EXC: {
@@ -129,6 +130,8 @@ static void blacken(qvm *vm, qobj *o)
         vm_mark_value(vm, e->cause);
         break;
     }
+    case QO_TASK: task_mark(vm, (qtask *)o); break;
+    case QO_CHANNEL: channel_mark(vm, (qchannel *)o); break;
     case QO_CDATA: {
         qcdata *c = (qcdata *)o;
         vm_mark_obj(vm, (qobj *)c->type);
@@ -167,6 +170,10 @@ void gc_mark_roots(qvm *vm)
     mark_values(vm, vm->redirect, 3);
     if (vm->stack)
         stack_mark(vm, vm->stack);
+    if (vm->base_stack)
+        stack_mark(vm, vm->base_stack);
+    for (qtask *t = vm->live; t; t = t->live_next)
+        vm_mark_obj(vm, (qobj *)t);
 }
 
 static void sweep(qvm *vm)

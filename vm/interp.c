@@ -156,7 +156,7 @@ static bool bind_args(qvm *vm, qproto *p, qval *slots, int argc, qdict *kw)
     return true;
 }
 
-static bool push_frame(qvm *vm, qclosure *cl, size_t base, int argc, qdict *kw)
+bool interp_push_frame(qvm *vm, qclosure *cl, size_t base, int argc, qdict *kw)
 {
     qstack *s = vm->stack;
     qproto *p = cl->proto;
@@ -216,14 +216,18 @@ static qval call_native(qvm *vm, qnative *n, qval self, size_t at, int argc, qdi
     return r;
 }
 
-static qval run(qvm *vm, uint32_t stop);
 
 /* Call the closure at values[at]: push its frame and run it to completion. */
 static qval call_closure_now(qvm *vm, qclosure *cl, size_t at, int argc, qdict *kw)
 {
     qstack *s = vm->stack;
     uint32_t depth = s->nframes;
-    if (!push_frame(vm, cl, at, argc, kw)) {
+    if (cl->proto->is_async) {
+        qval t = task_start_call(vm, cl, at, argc, kw);
+        s->sp = at;
+        return t;
+    }
+    if (!interp_push_frame(vm, cl, at, argc, kw)) {
         s->sp = at;
         return qv_exc();
     }
@@ -234,7 +238,7 @@ static qval call_closure_now(qvm *vm, qclosure *cl, size_t at, int argc, qdict *
         s->sp = at;
         return vm_raise(vm, E_RUNTIME, "Maximum recursion depth exceeded (nested native calls)");
     }
-    qval r = run(vm, depth);
+    qval r = interp_run(vm, depth, false);
     vm->c_depth--;
     return r;
 }
@@ -604,6 +608,10 @@ static qval global_set(qvm *vm, qmodule *m, qstr *name, qval v)
         return vm_raise(vm, E_NAME, "Cannot assign to undeclared variable '%s'", name->data);
     if (m->consts && dict_get(m->consts, name, NULL))
         return vm_raise(vm, E_TYPE, "Cannot reassign constant '%s'", name->data);
+    qval type;
+    if (m->types && dict_get(m->types, name, &type) && !type_matches(vm, v, AS_STR(type)))
+        return vm_raise(vm, E_TYPE, "Cannot assign %s to variable '%s' of type %s", vm_cls_name(v),
+                        name->data, AS_STR(type)->data);
     dict_set(vm, m->globals, name, v);
     return qv_nil();
 }
@@ -707,20 +715,51 @@ static int spread_args(qvm *vm, size_t at, qarray *spec, qdict **kw_out)
 #define KSTR(i) AS_STR(K(i))
 #define SAVE() (f->ip = ip)
 #define LOAD() (f = &s->frames[s->nframes - 1], ip = f->ip)
-#define CHECK(v)                  \
-    do {                          \
-        if (IS_EXC(v))            \
-            goto on_error;        \
+/* After anything that may have run Quest code: the frame array may have
+ * moved (nested calls push frames on this stack), so re-aim f. */
+#define CHECK(v)                               \
+    do {                                       \
+        if (IS_EXC(v))                         \
+            goto on_error;                     \
+        f = &s->frames[s->nframes - 1];        \
     } while (0)
 
+/* Suspend the running task at an await of t, or (outside any task) block
+ * until t finishes.  Returns qv_suspend(), the awaited value or qv_exc(). */
+static qval await_task(qvm *vm, qtask *t)
+{
+    qtask *cur = vm->current;
+    if (cur && cur->stack == vm->stack) {
+        if (vm->c_depth != cur->entry_c_depth)
+            return vm_raise(vm, E_RUNTIME, "cannot await inside a synchronous call "
+                                           "(e.g. a callback passed to map); make it async");
+        if (cur->cancel_requested) {
+            cur->cancel_requested = false;
+            return vm_raise(vm, E_CANCELLED, "Task was cancelled");
+        }
+        cur->awaiting = t;
+        task_watch(vm, cur, t);
+        cur->state = TS_SUSPENDED;
+        qval v;
+        v.tag = QV_SUSPEND;
+        v.as.i = 0;
+        return v;
+    }
+    return vm_block_on(vm, qv_obj(t));
+}
+
 /* Run frames until the frame count drops to `stop`. */
-static qval run(qvm *vm, uint32_t stop)
+qval interp_run(qvm *vm, uint32_t stop, bool raising)
 {
     qstack *s = vm->stack;
     qframe *f;
     uint8_t *ip;
     qval r;
     LOAD();
+    if (raising) {
+        r = qv_exc();
+        goto on_error;
+    }
     for (;;) {
         switch ((qopcode)*ip++) {
         case OP_CONST: PUSH(K(READ_U16())); break;
@@ -789,6 +828,25 @@ static qval run(qvm *vm, uint32_t stop)
             r = global_def(vm, f->fn->module, name, flags, POP());
             CHECK(r);
             break;
+        }
+        case OP_GLOBAL_TYPE: {
+            qstr *name = KSTR(READ_U16()), *type = KSTR(READ_U16());
+            qmodule *m = f->fn->module;
+            if (!m->types)
+                m->types = dict_new(vm);
+            dict_set(vm, m->types, name, qv_obj(type));
+            break;
+        }
+        case OP_GET_TRAIT: {
+            qstr *name = KSTR(READ_U16());
+            qval v;
+            if (dict_get(f->fn->module->globals, name, &v) || dict_get(vm->builtins, name, &v)) {
+                PUSH(v);
+                break;
+            }
+            SAVE();
+            r = vm_raise(vm, E_ATTR, "Trait %s not found", name->data);
+            goto on_error;
         }
         case OP_DEL_GLOBAL: {
             qstr *name = KSTR(READ_U16());
@@ -1052,8 +1110,8 @@ static qval run(qvm *vm, uint32_t stop)
                 s->values[at] = AS_NATIVE(callee)->bound;
                 callee = AS_NATIVE(callee)->target;
             }
-            if (IS_KIND(callee, QO_CLOSURE)) {
-                if (!push_frame(vm, AS_CLOSURE(callee), at, (int)argc, NULL)) {
+            if (IS_KIND(callee, QO_CLOSURE) && !AS_CLOSURE(callee)->proto->is_async) {
+                if (!interp_push_frame(vm, AS_CLOSURE(callee), at, (int)argc, NULL)) {
                     r = qv_exc();
                     goto on_error;
                 }
@@ -1080,8 +1138,8 @@ static qval run(qvm *vm, uint32_t stop)
             }
             if (k == FOUND_VALUE) /* a function stored in a field or module */
                 s->values[at] = m;
-            if (IS_KIND(m, QO_CLOSURE)) {
-                if (!push_frame(vm, AS_CLOSURE(m), at, (int)argc, NULL)) {
+            if (IS_KIND(m, QO_CLOSURE) && !AS_CLOSURE(m)->proto->is_async) {
+                if (!interp_push_frame(vm, AS_CLOSURE(m), at, (int)argc, NULL)) {
                     r = qv_exc();
                     goto on_error;
                 }
@@ -1090,7 +1148,9 @@ static qval run(qvm *vm, uint32_t stop)
                     vm_gc(vm);
                 break;
             }
-            if (k == FOUND_METHOD) {
+            if (IS_KIND(m, QO_CLOSURE)) { /* async method */
+                r = call_closure_now(vm, AS_CLOSURE(m), at, (int)argc, NULL);
+            } else if (k == FOUND_METHOD) {
                 r = call_native(vm, AS_NATIVE(m), recv, at, (int)argc, NULL);
                 s->sp = at;
             } else {
@@ -1218,6 +1278,14 @@ static qval run(qvm *vm, uint32_t stop)
                 ip += off;
             break;
         }
+        case OP_CATCH_CHECK: {
+            SAVE();
+            if (!exc_check_catch_type(vm, POP())) {
+                r = qv_exc();
+                goto on_error;
+            }
+            break;
+        }
         case OP_CATCH_VALUE: {
             qexc *e = AS_EXCV(TOP());
             if (!IS_NIL(e->payload))
@@ -1333,9 +1401,25 @@ static qval run(qvm *vm, uint32_t stop)
             }
             break;
         }
-        case OP_AWAIT:
-            /* Awaiting a value that is not a task yields the value itself. */
+        case OP_AWAIT: {
+            qtask *t = task_of(TOP());
+            if (!t) /* awaiting a plain value yields the value */
+                break;
+            SAVE();
+            if (task_is_done(t)) {
+                r = task_result(vm, t);
+                CHECK(r);
+                TOP() = r;
+                break;
+            }
+            s->sp--;
+            r = await_task(vm, t);
+            if (r.tag == QV_SUSPEND)
+                return r;
+            CHECK(r);
+            PUSH(r);
             break;
+        }
         default:
             SAVE();
             r = vm_raise(vm, E_RUNTIME, "bad opcode %d", ip[-1]);

@@ -30,6 +30,8 @@ static qtype *class_of(qvm *vm, qval v)
     case QO_EXC: return vm->types[QC_EXCEPTION];
     case QO_CDATA: return AS_CDATA(v)->type;
     case QO_INSTANCE: return AS_INSTANCE(v)->type;
+    case QO_TASK: return vm->types[QC_TASK];
+    case QO_CHANNEL: return vm->types[QC_CHANNEL];
     default: return vm->types[QC_TYPE];
     }
 }

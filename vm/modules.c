@@ -230,6 +230,8 @@ qval vm_run_file(qvm *vm, const char *path)
     qmodule *m = main_module(vm, file);
     qval r = run_module_source(vm, m, file, src, len);
     free(src);
+    if (!IS_EXC(r)) /* the program is over: what it left running is cancelled */
+        tasks_cancel_orphans(vm);
     return r;
 }
 

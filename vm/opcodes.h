@@ -29,6 +29,8 @@
     X(SET_GLOBAL, 2, -1)     /* name-k        existing binding only */              \
     X(DEF_GLOBAL, 4, -1)     /* name-k, flags (1 const, 2 pub) */                   \
     X(DEL_GLOBAL, 2, 0)     /* name-k */                                           \
+    X(GLOBAL_TYPE, 4, 0)  /* name-k, type-k: annotate a module variable */     \
+    X(GET_TRAIT, 2, 1)    /* name-k: a global trait (AttrErr when missing) */   \
     X(CHECK_TYPE, 4, 0)     /* type-k, name-k: TypeErr unless top matches */       \
     X(ADD, 0, -1) X(SUB, 0, -1) X(MUL, 0, -1) X(DIV, 0, -1) X(MOD, 0, -1)                           \
     X(CONCAT, 0, -1)                                                                \
@@ -65,6 +67,7 @@
     X(END_TRY, 0, 0)        /* pop the handler */                                  \
     X(CATCH_IS, 6, -1)       /* type-name-k, next i32: exc on top; jump unless matches */ \
     X(CATCH_VALUE, 0, 0)    /* exc -> value bound to the catch variable */        \
+    X(CATCH_CHECK, 0, -1) /* type: must be an exception type (before the body) */ \
     X(RAISE, 0, -1)          /* pop value and raise it */                           \
     X(RAISE_ERR, 4, 0)      /* kind, message-k: raise a built-in error */          \
     X(BUILD_STR, 2, 0)      /* n: pop n values, push their str() concatenation */  \

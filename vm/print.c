@@ -34,6 +34,8 @@ const char *vm_cls_name(qval v)
     case QO_EXC: return AS_EXCV(v)->type->name->data;
     case QO_INSTANCE: return AS_INSTANCE(v)->type->name->data;
     case QO_CDATA: return AS_CDATA(v)->cls->name;
+    case QO_TASK: return "Task";
+    case QO_CHANNEL: return "Channel";
     default: return "?";
     }
 }
@@ -156,6 +158,25 @@ static void put_instance(qvm *vm, qbuf *b, qinstance *in, int depth)
     buf_puts(b, " }");
 }
 
+/* Module objects print through their own native str/_rep when they have
+ * one (module natives never run Quest code, so this is safe here). */
+static void put_cdata(qvm *vm, qbuf *b, qval v, bool rep)
+{
+    qcdata *c = AS_CDATA(v);
+    qval m;
+    if ((rep && dict_get_cstr(c->type->methods, "_rep", &m)) || dict_get_cstr(c->type->methods, "str", &m)) {
+        if (IS_KIND(m, QO_NATIVE) && AS_NATIVE(m)->fn) {
+            qval r = AS_NATIVE(m)->fn(vm, v, 0, NULL);
+            if (IS_STR(r)) {
+                buf_append(b, AS_STR(r)->data, AS_STR(r)->len);
+                return;
+            }
+            vm_take_exc(vm);
+        }
+    }
+    buf_printf(b, "<%s>", c->cls->name);
+}
+
 static void put_object(qvm *vm, qbuf *b, qval v, bool rep, int depth)
 {
     qobj *o = v.as.o;
@@ -187,7 +208,14 @@ static void put_object(qvm *vm, qbuf *b, qval v, bool rep, int depth)
         buf_printf(b, "<fun %s>", p->name->data);
         break;
     }
-    case QO_NATIVE: buf_printf(b, "<fun %s>", ((qnative *)o)->name); break;
+    case QO_NATIVE: {
+        qnative *n = (qnative *)o;
+        if (n->fn && !IS_NIL(n->bound)) /* a method reference: <fun Str.upper> */
+            buf_printf(b, "<fun %s.%s>", vm_cls_name(n->bound), n->name);
+        else
+            buf_printf(b, "<fun %s>", n->name);
+        break;
+    }
     case QO_TYPE: {
         qtype *t = (qtype *)o;
         buf_printf(b, t->tkind == QT_EXC ? "%s" : "type %s", t->name->data);
@@ -202,7 +230,9 @@ static void put_object(qvm *vm, qbuf *b, qval v, bool rep, int depth)
         buf_append(b, e->message->data, e->message->len);
         break;
     }
-    case QO_CDATA: buf_printf(b, "<%s>", ((qcdata *)o)->cls->name); break;
+    case QO_CDATA: put_cdata(vm, b, v, rep); break;
+    case QO_TASK: buf_printf(b, "<Task %lld>", (long long)((qtask *)o)->id); break;
+    case QO_CHANNEL: buf_puts(b, "<Channel>"); break;
     default: buf_puts(b, "<?>"); break;
     }
 }

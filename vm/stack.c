@@ -29,7 +29,8 @@ void stack_reserve(qstack *s, size_t n)
 {
     if (s->sp + n <= s->cap)
         return;
-    size_t ncap = s->cap ? s->cap : 256;
+    /* Task stacks start small: a pending task should cost well under 1 KiB. */
+    size_t ncap = s->cap ? s->cap : 16;
     while (ncap < s->sp + n)
         ncap *= 2;
     qval *v = realloc(s->values, ncap * sizeof(qval));
@@ -44,7 +45,7 @@ void stack_reserve(qstack *s, size_t n)
 qframe *stack_push_frame(qstack *s)
 {
     if (s->nframes == s->capframes) {
-        s->capframes = s->capframes ? s->capframes * 2 : 64;
+        s->capframes = s->capframes ? s->capframes * 2 : 2;
         s->frames = realloc(s->frames, s->capframes * sizeof(qframe));
         if (!s->frames)
             abort();
@@ -55,7 +56,7 @@ qframe *stack_push_frame(qstack *s)
 qhandler *stack_push_handler(qstack *s)
 {
     if (s->nhandlers == s->caphandlers) {
-        s->caphandlers = s->caphandlers ? s->caphandlers * 2 : 16;
+        s->caphandlers = s->caphandlers ? s->caphandlers * 2 : 2;
         s->handlers = realloc(s->handlers, s->caphandlers * sizeof(qhandler));
         if (!s->handlers)
             abort();

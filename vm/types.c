@@ -82,7 +82,8 @@ qval type_define(qvm *vm, qtype *tmpl, qval *defaults, qval *methods, qval *trai
     t->doc = tmpl->doc;
     t->nfields = tmpl->nfields;
     t->fields = vm_realloc(vm, NULL, 0, (tmpl->nfields ? tmpl->nfields : 1) * sizeof(qfield));
-    memcpy(t->fields, tmpl->fields, tmpl->nfields * sizeof(qfield));
+    if (tmpl->nfields)
+        memcpy(t->fields, tmpl->fields, tmpl->nfields * sizeof(qfield));
     for (uint32_t i = 0, d = 0; i < t->nfields; i++)
         if (t->fields[i].has_default)
             t->fields[i].def = defaults[d++];

@@ -24,6 +24,7 @@ typedef enum {
     /* Never visible to Quest code: */
     QV_EXC,   /* "an exception is pending in vm->exc": the error return of natives */
     QV_UNDEF, /* an unbound slot (parameter not passed yet, deleted variable) */
+    QV_SUSPEND, /* the running task suspended at an await (interpreter only) */
 } qtag;
 
 typedef struct qval {
@@ -56,6 +57,8 @@ typedef enum {
     QO_MODULE,
     QO_EXC,      /* exception value */
     QO_CDATA,    /* native object owned by a module (StringIO, regex, ...) */
+    QO_TASK,     /* async task (vm/task.c) */
+    QO_CHANNEL,  /* async channel (vm/channel.c) */
     QO__COUNT
 } qobj_kind;
 
@@ -318,6 +321,7 @@ struct qmodule {
     bool loading;     /* set while its top level runs: detects import cycles */
     bool is_const_tracked;
     qdict *consts;    /* names declared `const` at top level (value: true) */
+    qdict *types;     /* annotations of typed top-level lets (name -> Str) */
 };
 
 typedef struct qexc {

@@ -8,6 +8,7 @@
 static const char *const class_names[QC__COUNT] = {
     "Nil", "Bool", "Int", "Float", "Str", "Bytes", "Array", "Dict", "Set",
     "BigInt", "Decimal", "Uuid", "Function", "Type", "Trait", "Module", "Exception",
+    "Task", "Channel",
 };
 
 static const char *const err_names[E__COUNT] = {
@@ -71,6 +72,7 @@ static void init_types(qvm *vm)
     num_init_classes(vm, vm->types[QC_INT], vm->types[QC_FLOAT], vm->types[QC_BOOL]);
     bigint_init_class(vm, vm->types[QC_BIGINT]);
     decimal_init_class(vm, vm->types[QC_DECIMAL]);
+    uuid_init_class(vm, vm->types[QC_UUID]);
 }
 
 qvm *vm_new(const qvm_options *opts)
@@ -90,8 +92,10 @@ qvm *vm_new(const qvm_options *opts)
     init_types(vm);
     members_init(vm);
     exc_init_class(vm, vm->types[QC_EXCEPTION]);
+    task_init_class(vm, vm->types[QC_TASK]);
+    channel_init_class(vm, vm->types[QC_CHANNEL]);
     builtins_register(vm, vm->builtins);
-    vm->stack = stack_new(vm);
+    vm->base_stack = vm->stack = stack_new(vm);
     return vm;
 }
 
@@ -104,7 +108,9 @@ void vm_free(qvm *vm)
 {
     if (!vm)
         return;
-    stack_free(vm, vm->stack);
+    sched_free(vm);
+    vm->live = NULL;
+    stack_free(vm, vm->base_stack);
     while (vm->objects) {
         qobj *o = vm->objects;
         vm->objects = o->next;

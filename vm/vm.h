@@ -21,6 +21,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 
+#include <uv.h>
+
 #include "value.h"
 
 /* ---- creating a VM ---------------------------------------------------------- */
@@ -43,6 +45,7 @@ typedef struct qvm_options {
     const qembedded_source *embedded_sources; /* terminated by {NULL} */
     int max_call_depth;     /* Quest frames before RuntimeErr (default 1000) */
     bool gc_stress;         /* collect at every safe point */
+    uv_loop_t *loop;        /* the event loop to run tasks on (NULL: the VM makes its own) */
     int argc;               /* script arguments (sys.argv) */
     char **argv;
 } qvm_options;
@@ -202,7 +205,7 @@ bool set_del(qset *s, qval v);
 typedef enum {
     QC_NIL, QC_BOOL, QC_INT, QC_FLOAT, QC_STR, QC_BYTES, QC_ARRAY, QC_DICT,
     QC_SET, QC_BIGINT, QC_DECIMAL, QC_UUID, QC_FUNCTION, QC_TYPE, QC_TRAIT,
-    QC_MODULE, QC_EXCEPTION,
+    QC_MODULE, QC_EXCEPTION, QC_TASK, QC_CHANNEL,
     QC__COUNT
 } qclass_id;
 
@@ -247,6 +250,7 @@ void set_init_class(qvm *vm, qtype *t);
 void num_init_classes(qvm *vm, qtype *int_t, qtype *float_t, qtype *bool_t);
 void bigint_init_class(qvm *vm, qtype *t);
 void decimal_init_class(qvm *vm, qtype *t);
+void uuid_init_class(qvm *vm, qtype *t);
 
 /* ---- number formatting (vm/format.c) ------------------------------------------------------------- */
 
@@ -259,6 +263,60 @@ void fmt_float(char *out, size_t n, double f);
 /* Apply a format spec ("[fill][align][sign][#][0][width][.prec][type]") to
  * a value, appending to b.  False after raising ValueErr on a bad spec. */
 bool fmt_spec(qvm *vm, qbuf *b, qval v, const char *spec, size_t spec_len);
+
+/* ---- tasks: the native side of async/await ---------------------------------------------
+ *
+ * A native async operation (a timer, a query, an HTTP transfer) returns a
+ * pending task made with task_new_pending(), starts its I/O on vm_loop(),
+ * and completes the task from the libuv callback with task_resolve() or
+ * task_reject().  Tasks awaiting it resume on the scheduler, after the
+ * callback returns.  task_set_cancel() registers how to abort the I/O when
+ * the task is cancelled (the callback must then not touch the task again).
+ * A pending task is a GC root until it is resolved, rejected or cancelled.
+ */
+typedef struct qtask qtask;
+typedef void (*qtask_cancel_fn)(qvm *vm, qtask *t, void *data);
+/* Called when `source`, which the native task `waiter` watches, finishes. */
+typedef void (*qtask_wake_fn)(qvm *vm, qtask *waiter, qtask *source);
+
+uv_loop_t *vm_loop(qvm *vm);
+qtask *task_new_pending(qvm *vm, const char *name);
+void task_resolve(qvm *vm, qtask *t, qval v);
+void task_reject(qvm *vm, qtask *t, qexc *e);
+void task_set_cancel(qtask *t, qtask_cancel_fn fn, void *data);
+void task_set_wake(qtask *t, qtask_wake_fn fn);
+/* Keep v alive as long as the pending task t (e.g. the tasks it watches). */
+void task_hold(qtask *t, qval v);
+void task_watch(qvm *vm, qtask *waiter, qtask *source);
+void task_unwatch(qtask *waiter, qtask *source);
+void task_cancel(qvm *vm, qtask *t);
+bool task_is_done(const qtask *t);
+bool task_failed(const qtask *t);
+/* The value of a finished task, or its exception raised (qv_exc()). */
+qval task_result(qvm *vm, qtask *t);
+qtask *task_of(qval v);               /* NULL unless v is a Task */
+qval task_value(qtask *t);
+qtask *vm_current_task(qvm *vm);
+void vm_task_set_name(qtask *t, qstr *name);
+bool vm_task_cancelled(const qtask *t);   /* cancel() was called on it */
+/* Start an async call the way `f(args)` does: a Task running fn. */
+qval task_spawn(qvm *vm, qval fn, int argc, qval *argv, bool fresh_locals);
+/* Channels (vm/channel.c).  capacity -1: unbounded. */
+typedef struct qchannel qchannel;
+qchannel *channel_new(qvm *vm, int64_t capacity);
+/* Deliver v without waiting (from C, e.g. a WebSocket frame): false when
+ * the channel is full or closed. */
+bool channel_offer(qvm *vm, qchannel *c, qval v);
+void channel_close(qvm *vm, qchannel *c);
+/* async.select: a Task resolving to {index, value, channel} for the first
+ * ready source (channels: a received value; tasks: their result). */
+qval channel_select(qvm *vm, qarray *sources);
+
+/* Run the event loop until v (a Task, or a plain value) is finished; its
+ * value or its exception.  RuntimeErr inside a running loop callback. */
+qval vm_block_on(qvm *vm, qval v);
+/* The running task's task-locals (created on first use; NULL outside tasks). */
+qdict *task_locals(qvm *vm);
 
 /* ---- entry points of the built-in types used by the interpreter ------------------------- */
 
@@ -284,6 +342,8 @@ qstr *decimal_to_str(qvm *vm, const qdecimal *d);
 int decimal_cmp_num(const qdecimal *d, double f);      /* for match ranges */
 int decimal_cmp(const qdecimal *a, const qdecimal *b);  /* exact, across scales */
 double decimal_to_double(const qdecimal *d);
+/* A Uuid from its 16 bytes in network order (vm/uuid_methods.c). */
+qval uuid_new(qvm *vm, const uint8_t bytes[16]);
 /* Globals: BigInt and ZERO ONE TWO TEN; Decimal. */
 void bigint_register_builtins(qvm *vm, qdict *builtins);
 void decimal_register_builtins(qvm *vm, qdict *builtins);

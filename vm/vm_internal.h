@@ -33,6 +33,37 @@ typedef struct qstack {
     qupval *open_upvals;  /* sorted by stack index, highest first */
 } qstack;
 
+typedef enum { TS_RUNNING, TS_SUSPENDED, TS_DONE, TS_FAILED, TS_CANCELLED } qtask_state;
+
+/* A task: a Quest function running on its own stack (stack != NULL), or a
+ * pending native operation completed from C (stack == NULL). */
+struct qtask {
+    qobj hdr;
+    uint8_t state;          /* qtask_state */
+    bool cancel_requested;  /* CancelledErr is due at the next suspension point */
+    bool cancelled;         /* cancel() was called (sticky) */
+    bool detached;
+    bool queued;            /* in the ready queue */
+    int64_t id;
+    qstr *name;
+    qstack *stack;
+    int entry_c_depth;      /* vm->c_depth while its own run() is active */
+    qval result;
+    qexc *exc;
+    struct qtask *awaiting; /* what this Quest task is suspended on */
+    qarray *waiters;        /* tasks to wake when this one finishes */
+    struct qtask *scope;    /* the owner whose end cancels this task (NULL: top level) */
+    struct qtask *kids;     /* unfinished tasks owned by this one (when it is a scope) */
+    struct qtask *sib_prev, *sib_next; /* in scope->kids or vm->orphans */
+    qdict *locals;          /* task-locals, shared along a chain of awaited calls */
+    qval hold;              /* native tasks: values kept alive with it */
+    qtask_wake_fn wake;
+    qtask_cancel_fn on_cancel;
+    void *cancel_data;
+    struct qtask *next_ready;
+    struct qtask *live_prev, *live_next; /* unfinished tasks: GC roots */
+};
+
 /* Interned names the VM looks up often. */
 typedef struct qnames {
     qstr *new_, *self, *enter, *exit, *call, *str, *rep, *doc, *id, *name, *cls,
@@ -45,6 +76,8 @@ struct qvm {
 
     /* heap */
     qobj *objects;
+    size_t nobjects;
+    int64_t stress_countdown;
     size_t bytes, next_gc;
     bool gc_pending;
     qobj **gray;
@@ -65,7 +98,17 @@ struct qvm {
     qnames names;
 
     /* execution */
-    qstack *stack;        /* the running task's stack */
+    qstack *stack;        /* the running stack: base_stack or the current task's */
+    qstack *base_stack;   /* code running outside any task */
+    qtask *current;       /* the running task, or NULL */
+    qtask *live;          /* unfinished tasks (list) */
+    qtask *ready_head, *ready_tail;
+    qtask *orphans;       /* unfinished tasks started outside any task: cancelled at exit */
+    uv_loop_t *loop;
+    bool own_loop;
+    uv_idle_t *idle;      /* drains the ready queue from inside the loop */
+    int loop_running;     /* inside uv_run: blocking is not allowed */
+    int64_t next_task_id;
     qexc *exc;            /* pending exception */
     qdict *kwargs;        /* named args of the running native */
     int c_depth;          /* nested vm_call depth on the C stack */
@@ -137,9 +180,48 @@ qmodule *module_new(qvm *vm, qstr *name, qstr *path, bool private_by_default);
 qval exc_raise_value(qvm *vm, qval v);
 /* Attach line, file and the call stack (once: re-raises keep the original). */
 void exc_capture(qvm *vm, qexc *e);
+/* Is type usable in a catch clause?  False after raising TypeErr. */
+bool exc_check_catch_type(qvm *vm, qval type);
 /* Does `catch e: type` take e?  1 yes, 0 no, -1 after raising (not a type). */
 int exc_matches(qvm *vm, qexc *e, qval type);
 void exc_init_class(qvm *vm, qtype *t);
+
+/* task.c */
+/* An async closure was called (values[at] = fn, args above): start its task. */
+qval task_start_call(qvm *vm, qclosure *cl, size_t at, int argc, qdict *kw);
+void task_mark(qvm *vm, qtask *t);
+void task_free(qvm *vm, qtask *t);
+void task_init_class(qvm *vm, qtype *t);
+/* Resume a suspended Quest task now (delivers what it awaited). */
+void task_resume(qvm *vm, qtask *t);
+/* Make t the owner of the tasks it (transitively) starts: a request, a
+ * connection.  When t finishes they are cancelled. */
+void task_make_scope(qvm *vm, qtask *t);
+void tasks_cancel_orphans(qvm *vm);
+
+/* channel.c */
+struct qchannel {
+    qobj hdr;
+    qval *ring;
+    uint32_t ring_cap, head, count;
+    int64_t capacity;       /* max buffered values; -1: unbounded */
+    bool closed;
+    qarray *receivers;      /* pairs (task, select index or nil) */
+    qarray *senders;        /* pairs (task, value) */
+};
+void channel_mark(qvm *vm, qchannel *c);
+void channel_free(qvm *vm, qchannel *c);
+void channel_init_class(qvm *vm, qtype *t);
+
+/* sched.c */
+void sched_ready(qvm *vm, qtask *t);
+void sched_drain(qvm *vm);
+void sched_free(qvm *vm);
+
+/* interp.c: run the current stack's frames from `stop`; with `raising`, the
+ * pending exception is raised at the current instruction first. */
+qval interp_run(qvm *vm, uint32_t stop, bool raising);
+bool interp_push_frame(qvm *vm, qclosure *cl, size_t base, int argc, qdict *kw);
 
 /* builtins.c */
 void builtins_register(qvm *vm, qdict *builtins);

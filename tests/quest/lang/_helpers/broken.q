@@ -1,0 +1,2 @@
+pub let a = 1
+raise ValueErr.new("broken module")

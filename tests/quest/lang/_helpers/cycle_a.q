@@ -1,0 +1,2 @@
+use ".cycle_b"
+pub let name = "a"

@@ -1,0 +1,2 @@
+use ".cycle_a"
+pub let name = "b"

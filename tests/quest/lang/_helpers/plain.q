@@ -1,0 +1,1 @@
+pub fun answer() 42 end

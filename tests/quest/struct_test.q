@@ -1,0 +1,91 @@
+# std/encoding/struct: packing values into bytes by format and back.
+
+use "std/test" {module, describe, it, assert_eq, assert_near, assert_raises, assert_type}
+use "std/encoding/struct"
+
+module("std/encoding/struct")
+
+describe("formats", fun ()
+    it("calcsize adds standard sizes, no alignment", fun ()
+        assert_eq(struct.calcsize("bhiqfd"), 27)
+        assert_eq(struct.calcsize("<3H2x10s"), 18)
+        assert_eq(struct.calcsize("!I"), 4)
+        assert_eq(struct.calcsize("?cBx"), 4)
+    end)
+
+    it("raises ValueErr on bad formats", fun ()
+        assert_raises(ValueErr, fun () struct.calcsize("") end)
+        assert_raises(ValueErr, fun () struct.calcsize("Z") end)
+        assert_raises(ValueErr, fun () struct.calcsize("3") end)
+        assert_raises(ValueErr, fun () struct.calcsize("i i") end)
+        assert_raises(ValueErr, fun () struct.calcsize("99999999999i") end)
+        assert_raises(TypeErr, fun () struct.calcsize(3) end)
+    end)
+end)
+
+describe("pack", fun ()
+    it("follows the byte order prefix", fun ()
+        assert_eq(struct.pack("<I", 0x01020304).to_array(), [4, 3, 2, 1])
+        assert_eq(struct.pack(">I", 0x01020304).to_array(), [1, 2, 3, 4])
+        assert_eq(struct.pack("!h", -2).to_array(), [255, 254])
+    end)
+
+    it("fills strings, Pascal strings, chars, bools and padding", fun ()
+        assert_eq(struct.pack("4s", "ab").to_array(), [97, 98, 0, 0])
+        assert_eq(struct.pack("2s", "abc").to_array(), [97, 98])
+        assert_eq(struct.pack("4p", "abcdef").to_array(), [3, 97, 98, 99])
+        assert_eq(struct.pack("c?x?", "A", true, 0).to_array(), [65, 1, 0, 0])
+        assert_eq(struct.pack("2s", b"\xff\x00").to_array(), [255, 0])
+    end)
+
+    it("raises on wrong counts, types and ranges", fun ()
+        assert_raises(ValueErr, fun () struct.pack("HH", 1) end)
+        assert_raises(ValueErr, fun () struct.pack("H", 1, 2) end)
+        assert_raises(ValueErr, fun () struct.pack("B", 256) end)
+        assert_raises(ValueErr, fun () struct.pack("b", -129) end)
+        assert_raises(ValueErr, fun () struct.pack("I", -1) end)
+        assert_raises(ValueErr, fun () struct.pack("Q", -1) end)
+        assert_raises(ValueErr, fun () struct.pack("c", "ab") end)
+        assert_raises(TypeErr, fun () struct.pack("i", "1") end)
+        assert_raises(TypeErr, fun () struct.pack("s", 1) end)
+    end)
+end)
+
+describe("unpack", fun ()
+    it("reverses pack", fun ()
+        let data = struct.pack("<bBhHiIqQfd?", -1, 255, -300, 60000, -70000, 4000000000, -5, 5, 1.5, 2.25, true)
+        assert_eq(struct.unpack("<bBhHiIqQfd?", data), [-1, 255, -300, 60000, -70000, 4000000000, -5, 5, 1.5, 2.25, true])
+    end)
+
+    it("decodes strings up to the first NUL, chars as code points", fun ()
+        assert_eq(struct.unpack("5s", b"hi\x00zz"), ["hi"])
+        assert_eq(struct.unpack("4p", b"\x02abc"), ["ab"])
+        assert_eq(struct.unpack("cc", b"A\xe9"), ["A", "é"])
+        assert_eq(struct.unpack("3s", b"a\xffb")[0].len(), 5)
+    end)
+
+    it("reads unsigned 64-bit values beyond Int as BigInt", fun ()
+        let v = struct.unpack("<Q", b"\xff\xff\xff\xff\xff\xff\xff\xff")[0]
+        assert_type(v, "BigInt")
+        assert_eq(v.str(), "18446744073709551615")
+    end)
+
+    it("floats lose precision only as float32", fun ()
+        assert_near(struct.unpack("<f", struct.pack("<f", 3.14))[0], 3.14, 0.000001)
+        assert_eq(struct.unpack(">d", struct.pack(">d", 0.1))[0], 0.1)
+    end)
+
+    it("unpack_from starts at an offset; extra data is ignored", fun ()
+        let data = struct.pack("<HHH", 1, 2, 3)
+        assert_eq(struct.unpack_from("<HH", data, 2), [2, 3])
+        assert_eq(struct.unpack("<H", data), [1])
+    end)
+
+    it("raises ValueErr on short data and bad offsets", fun ()
+        assert_raises(ValueErr, fun () struct.unpack("I", b"\x01\x02") end)
+        assert_raises(ValueErr, fun () struct.unpack_from("H", b"\x01\x02", 1) end)
+        assert_raises(ValueErr, fun () struct.unpack_from("H", b"\x01\x02", 5) end)
+        assert_raises(ValueErr, fun () struct.unpack_from("H", b"\x01\x02", -1) end)
+        assert_raises(TypeErr, fun () struct.unpack("H", "ab") end)
+    end)
+end)
