@@ -48,6 +48,7 @@ typedef struct exit_ctx {
     qnode *ensure;         /* CTX_ENSURE */
     uint16_t mgr_slot;     /* CTX_WITH: managers in mgr_slot .. +nmgr */
     int nmgr;
+    bool is_async;         /* CTX_WITH: `async with` */
     int loop_level;        /* loops open when the region began */
     struct exit_ctx *outer;
 } exit_ctx;
@@ -453,13 +454,23 @@ static void define_var(compiler *c, qnode *at, const char *name, unsigned flags,
 
 /* ---- leaving regions early (return, break, continue) ---------------------------------- */
 
-static void emit_with_exits(compiler *c, exit_ctx *x)
+/* mgr._exit() for each manager, innermost first, OR-ing their results
+ * (truthy: suppress the exception); `async with` awaits each call. */
+static void emit_exit_calls(compiler *c, uint16_t first, int n, bool is_async)
 {
     emit_op(c, OP_FALSE);
-    for (int i = x->nmgr - 1; i >= 0; i--) {
-        emit_op_u16(c, OP_GET_LOCAL, (unsigned)(x->mgr_slot + i));
-        emit_op_u16(c, OP_WITH_EXIT, 1);
+    for (int i = n - 1; i >= 0; i--) {
+        emit_op_u16(c, OP_GET_LOCAL, (unsigned)(first + i));
+        emit_op_u16_u16(c, OP_INVOKE, name_const(c, "_exit"), 0);
+        if (is_async)
+            emit_op(c, OP_AWAIT);
+        emit_op(c, OP_OR_BOOL);
     }
+}
+
+static void emit_with_exits(compiler *c, exit_ctx *x)
+{
+    emit_exit_calls(c, x->mgr_slot, x->nmgr, x->is_async);
     emit_op(c, OP_POP);
 }
 
@@ -1495,6 +1506,9 @@ static void raise_stmt(compiler *c, qnode *n)
 static void with_stmt(compiler *c, qnode *n)
 {
     int nmgr = n->list.len;
+    bool is_async = n->flags & WITH_ASYNC;
+    if (is_async && !c->fs->is_async && !c->fs->is_module)
+        error_at(c, n, "'async with' is only allowed inside an async function");
     uint16_t first = 0;
     for (int i = 0; i < nmgr; i++) {
         uint16_t s = hidden_local(c, "(with)");
@@ -1508,7 +1522,9 @@ static void with_stmt(compiler *c, qnode *n)
         expr(c, it->a);
         emit_op(c, OP_DUP);
         emit_op_u16(c, OP_SET_LOCAL, (unsigned)(first + i));
-        emit_op(c, OP_WITH_ENTER);
+        emit_op_u16_u16(c, OP_INVOKE, name_const(c, "_enter"), 0);
+        if (is_async)
+            emit_op(c, OP_AWAIT);
         alias_index[i] = -1;
         if (it->name) {
             local *l = add_local(c, it->name);
@@ -1523,6 +1539,7 @@ static void with_stmt(compiler *c, qnode *n)
     push_exit(c, &x, CTX_WITH);
     x.mgr_slot = first;
     x.nmgr = nmgr;
+    x.is_async = is_async;
     block(c, n->b, false);
     pop_exit(c);
     emit_op(c, OP_END_TRY);
@@ -1532,11 +1549,7 @@ static void with_stmt(compiler *c, qnode *n)
     adjust(c, 1);
     uint16_t exc = hidden_local(c, "(exc)");
     emit_op_u16(c, OP_SET_LOCAL, exc);
-    emit_op(c, OP_FALSE);
-    for (int i = nmgr - 1; i >= 0; i--) {
-        emit_op_u16(c, OP_GET_LOCAL, (unsigned)(first + i));
-        emit_op_u16(c, OP_WITH_EXIT, 0);
-    }
+    emit_exit_calls(c, first, nmgr, is_async);
     int suppressed = emit_jump(c, OP_JUMP_IF_TRUE);
     emit_op_u16(c, OP_GET_LOCAL, exc);
     emit_op(c, OP_RAISE);

@@ -990,6 +990,11 @@ qval interp_run(qvm *vm, uint32_t stop, bool raising)
             break;
         }
         case OP_NOT: TOP() = qv_bool(!vm_truthy(TOP())); break;
+        case OP_OR_BOOL: {
+            qval b = POP();
+            TOP() = qv_bool(vm_truthy(TOP()) || vm_truthy(b));
+            break;
+        }
         case OP_JUMP: {
             int32_t off = READ_I32();
             ip += off;
@@ -1373,22 +1378,6 @@ qval interp_run(qvm *vm, uint32_t stop, bool raising)
             CHECK(r);
             s->sp = first;
             PUSH(r);
-            break;
-        }
-        case OP_WITH_ENTER: {
-            SAVE();
-            r = vm_invoke(vm, TOP(), "_enter", 0, NULL);
-            CHECK(r);
-            TOP() = r;
-            break;
-        }
-        case OP_WITH_EXIT: {
-            (void)READ_U16();
-            SAVE();
-            r = vm_invoke(vm, TOP(), "_exit", 0, NULL);
-            CHECK(r);
-            s->sp--;
-            TOP() = qv_bool(vm_truthy(TOP()) || vm_truthy(r));
             break;
         }
         case OP_CHECK_RET: {

@@ -38,6 +38,7 @@
     X(EQ, 0, -1) X(NE, 0, -1) X(LT, 0, -1) X(LE, 0, -1) X(GT, 0, -1) X(GE, 0, -1)                       \
     X(BAND, 0, -1) X(BOR, 0, -1) X(BXOR, 0, -1) X(SHL, 0, -1) X(SHR, 0, -1)                         \
     X(NEG, 0, 0) X(POS, 0, 0) X(BNOT, 0, 0) X(NOT, 0, 0)                                    \
+    X(OR_BOOL, 0, -1)    /* a b -> Bool(truthy(a) or truthy(b)) */              \
     X(JUMP, 4, 0)                                                                  \
     X(LOOP, 4, 0)           /* backward jump: a GC safe point */                   \
     X(JUMP_IF_FALSE, 4, -1)  /* pops */                                             \
@@ -78,8 +79,6 @@
     X(TYPE_DEF, 4, 0)       /* desc-k, nmethods: defaults.. methods.. -> type */   \
     X(TRAIT_DEF, 2, 1)      /* desc-k -> trait */                                  \
     X(DECORATE, 2, 0)       /* spec-k: deco-type args fn -> decorated */           \
-    X(WITH_ENTER, 0, 0)     /* mgr -> mgr result */                                \
-    X(WITH_EXIT, 2, -1)      /* ok flag: mgr [exc] -> suppress Bool */              \
     X(CHECK_RET, 2, 0)      /* type-k: check return annotation */                  \
     X(AWAIT, 0, 0)
 
