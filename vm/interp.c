@@ -156,10 +156,35 @@ static bool bind_args(qvm *vm, qproto *p, qval *slots, int argc, qdict *kw)
     return true;
 }
 
+void vm_reset_budget(qvm *vm)
+{
+    vm->budget_left = vm->opts.cpu_budget;
+}
+
+bool vm_budget_exceeded(qvm *vm)
+{
+    bool hit = vm->budget_hit;
+    vm->budget_hit = false;
+    return hit;
+}
+
+/* A run passed more safe points than its budget: stop it (the server
+ * answers 503) rather than let one request stall the worker. */
+static qval budget_exceeded(qvm *vm)
+{
+    vm->budget_hit = true;
+    return vm_raise(vm, E_RUNTIME, "CPU budget exceeded (%lld steps without waiting)",
+                    (long long)vm->opts.cpu_budget);
+}
+
 bool interp_push_frame(qvm *vm, qclosure *cl, size_t base, int argc, qdict *kw)
 {
     qstack *s = vm->stack;
     qproto *p = cl->proto;
+    if (vm->opts.cpu_budget && --vm->budget_left < 0) {
+        budget_exceeded(vm);
+        return false;
+    }
     if ((int)s->nframes >= vm->opts.max_call_depth) {
         vm_raise(vm, E_RUNTIME, "Maximum recursion depth exceeded (%d)", vm->opts.max_call_depth);
         return false;
@@ -1003,6 +1028,11 @@ qval interp_run(qvm *vm, uint32_t stop, bool raising)
         case OP_LOOP: {
             int32_t off = READ_I32();
             ip += off;
+            if (vm->opts.cpu_budget && --vm->budget_left < 0) {
+                SAVE();
+                r = budget_exceeded(vm);
+                goto on_error;
+            }
             if (vm->gc_pending) {
                 SAVE();
                 vm_gc(vm);

@@ -219,7 +219,33 @@ static qmodule *main_module(qvm *vm, const char *file)
     return mod;
 }
 
+static qval run_file(qvm *vm, const char *path, bool cancel_leftovers);
+
 qval vm_run_file(qvm *vm, const char *path)
+{
+    return run_file(vm, path, true);
+}
+
+qval vm_run_file_keep(qvm *vm, const char *path)
+{
+    return run_file(vm, path, false);
+}
+
+qval vm_main_global(qvm *vm, const char *name)
+{
+    qval m, v = qv_nil();
+    if (dict_get_cstr(vm->modules, "__main__", &m))
+        dict_get_cstr(AS_MODULE(m)->globals, name, &v);
+    return v;
+}
+
+qval vm_loaded_module(qvm *vm, const char *path)
+{
+    qval m;
+    return dict_get_cstr(vm->modules, path, &m) ? m : qv_nil();
+}
+
+static qval run_file(qvm *vm, const char *path, bool cancel_leftovers)
 {
     size_t len;
     char *src = read_file(path, &len);
@@ -230,7 +256,7 @@ qval vm_run_file(qvm *vm, const char *path)
     qmodule *m = main_module(vm, file);
     qval r = run_module_source(vm, m, file, src, len);
     free(src);
-    if (!IS_EXC(r)) /* the program is over: what it left running is cancelled */
+    if (!IS_EXC(r) && cancel_leftovers) /* the program is over: what it left running is cancelled */
         tasks_cancel_orphans(vm);
     return r;
 }

@@ -70,6 +70,17 @@ void sched_drain(qvm *vm)
     }
 }
 
+void vm_run_ready(qvm *vm)
+{
+    sched_drain(vm);
+}
+
+void vm_set_serving(qvm *vm, bool serving)
+{
+    vm_loop(vm);
+    vm->loop_running += serving ? 1 : -1;
+}
+
 static void on_idle(uv_idle_t *h)
 {
     sched_drain(h->data);

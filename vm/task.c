@@ -32,6 +32,23 @@ qtask *vm_current_task(qvm *vm)
     return vm->current;
 }
 
+qtask *vm_swap_current(qvm *vm, qtask *t)
+{
+    qtask *old = vm->current;
+    vm->current = t;
+    return old;
+}
+
+void task_set_data(qtask *t, void *data)
+{
+    t->data = data;
+}
+
+void *task_data(qtask *t)
+{
+    return t->data;
+}
+
 void vm_task_set_name(qtask *t, qstr *name)
 {
     t->name = name;
@@ -244,6 +261,7 @@ static void task_run(qvm *vm, qtask *t, bool raising)
     vm->current = t;
     t->state = TS_RUNNING;
     t->entry_c_depth = ++vm->c_depth;
+    vm_reset_budget(vm);
     qval r = interp_run(vm, 0, raising);
     vm->c_depth--;
     vm->stack = saved_stack;

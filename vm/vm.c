@@ -85,6 +85,7 @@ qvm *vm_new(const qvm_options *opts)
     if (vm->opts.max_call_depth <= 0)
         vm->opts.max_call_depth = 1000; /* as the reference (and CPython) */
     vm->next_gc = 1u << 20;
+    vm->budget_left = vm->opts.cpu_budget;
     vm->next_id = 1000;
     init_names(vm);
     vm->builtins = dict_new(vm);

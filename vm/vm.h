@@ -46,6 +46,7 @@ typedef struct qvm_options {
     int max_call_depth;     /* Quest frames before RuntimeErr (default 1000) */
     bool gc_stress;         /* collect at every safe point */
     uv_loop_t *loop;        /* the event loop to run tasks on (NULL: the VM makes its own) */
+    int64_t cpu_budget;     /* safe points one uninterrupted run may pass (0: unlimited) */
     int argc;               /* script arguments (sys.argv) */
     char **argv;
 } qvm_options;
@@ -61,6 +62,13 @@ const qvm_options *vm_get_options(qvm *vm);
  * value of the last statement or qv_exc() with the error pending. */
 qval vm_run_file(qvm *vm, const char *path);
 qval vm_run_string(qvm *vm, const char *name, const char *src);
+/* Like vm_run_file, but tasks the program leaves running keep running (a
+ * server's app may start background tasks at its top level). */
+qval vm_run_file_keep(qvm *vm, const char *path);
+/* A global of the main program (nil when absent). */
+qval vm_main_global(qvm *vm, const char *name);
+/* The module loaded from path (e.g. "std/web"), or nil when not loaded. */
+qval vm_loaded_module(qvm *vm, const char *path);
 /* `use` from C: load (once) and return the module at path, resolved as a
  * `use` in the main program would. */
 qval vm_import(qvm *vm, const char *path);
@@ -297,6 +305,23 @@ qval task_result(qvm *vm, qtask *t);
 qtask *task_of(qval v);               /* NULL unless v is a Task */
 qval task_value(qtask *t);
 qtask *vm_current_task(qvm *vm);
+/* Make t the running task (e.g. a request's scope while its handler is
+ * called); returns the previous one. */
+qtask *vm_swap_current(qvm *vm, qtask *t);
+/* Make t the owner of the tasks started while it is current (a request, a
+ * connection): when t finishes, those still running are cancelled. */
+void task_make_scope(qvm *vm, qtask *t);
+/* C data carried by a native task (for wake/cancel callbacks). */
+void task_set_data(qtask *t, void *data);
+void *task_data(qtask *t);
+/* Resume every ready task now (servers call it at the end of a callback). */
+void vm_run_ready(qvm *vm);
+/* The server runs the loop itself: blocking waits become errors. */
+void vm_set_serving(qvm *vm, bool serving);
+/* CPU budget: a fresh allowance for the next uninterrupted run; whether the
+ * last error was the budget running out. */
+void vm_reset_budget(qvm *vm);
+bool vm_budget_exceeded(qvm *vm);
 void vm_task_set_name(qtask *t, qstr *name);
 bool vm_task_cancelled(const qtask *t);   /* cancel() was called on it */
 /* Start an async call the way `f(args)` does: a Task running fn. */

@@ -60,6 +60,7 @@ struct qtask {
     qtask_wake_fn wake;
     qtask_cancel_fn on_cancel;
     void *cancel_data;
+    void *data;             /* native tasks: their owner's C record */
     struct qtask *next_ready;
     struct qtask *live_prev, *live_next; /* unfinished tasks: GC roots */
 };
@@ -108,6 +109,8 @@ struct qvm {
     bool own_loop;
     uv_idle_t *idle;      /* drains the ready queue from inside the loop */
     int loop_running;     /* inside uv_run: blocking is not allowed */
+    int64_t budget_left;  /* safe points left in this run (opts.cpu_budget) */
+    bool budget_hit;
     int64_t next_task_id;
     qexc *exc;            /* pending exception */
     qdict *kwargs;        /* named args of the running native */
@@ -194,9 +197,7 @@ void task_free(qvm *vm, qtask *t);
 void task_init_class(qvm *vm, qtype *t);
 /* Resume a suspended Quest task now (delivers what it awaited). */
 void task_resume(qvm *vm, qtask *t);
-/* Make t the owner of the tasks it (transitively) starts: a request, a
- * connection.  When t finishes they are cancelled. */
-void task_make_scope(qvm *vm, qtask *t);
+
 void tasks_cancel_orphans(qvm *vm);
 
 /* channel.c */

@@ -1,0 +1,40 @@
+/* server_config.h — every setting of `quest serve`, and where each comes from.
+ *
+ * Precedence, lowest to highest (one rule for every key):
+ *   built-in defaults  <  quest.toml [std.web]  <  QUEST_* environment  <  command line
+ */
+#ifndef QUEST_SERVER_CONFIG_H
+#define QUEST_SERVER_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config/cli.h"
+
+#define SRV_MAX_PROXIES 16
+
+typedef struct srv_config {
+    char app[4096];            /* the app's file (a directory means its index.q) */
+    char host[256];
+    int port;
+    int workers;
+    size_t max_body_size;      /* bytes; larger bodies get 413 */
+    double request_timeout;    /* seconds until 504 (the handler task is cancelled) */
+    double keepalive_timeout;  /* seconds an idle HTTP/1 connection is kept */
+    double drain_timeout;      /* seconds SIGTERM waits for in-flight requests */
+    int64_t cpu_budget;        /* VM instructions one uninterrupted run may use (0: none) */
+    int max_connections;       /* per worker */
+    bool http2;                /* offer h2c (off by default: see docs/deploy.md) */
+    bool debug;                /* error details in 500 bodies */
+    bool log_json;             /* access log as JSON lines */
+    bool access_log;
+    int nproxies;              /* trusted proxies for X-Forwarded-For/-Proto */
+    char proxies[SRV_MAX_PROXIES][64];
+} srv_config;
+
+/* Fill cfg for this command line; false (with a message on stderr) when a
+ * setting is invalid or the app cannot be found. */
+bool srv_config_load(srv_config *cfg, const quest_cli *cli);
+
+#endif

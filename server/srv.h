@@ -1,0 +1,75 @@
+/* srv.h — the parts of `quest serve` and what they share.
+ *
+ *   srv_main.c     the command: config, compile check, workers, signals, drain
+ *   srv_worker.c   one thread: uv loop, SO_REUSEPORT listener, h2o context, VM
+ *   srv_request.c  an HTTP request: Quest Dict in, handler call, async guard, timeout
+ *   srv_response.c a Quest response value onto the wire
+ *   srv_static.c   web.static() directories, served by h2o's file sender
+ *   srv_log.c      access and error log lines
+ */
+#ifndef QUEST_SRV_H
+#define QUEST_SRV_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include <h2o.h>
+
+#include "config/server_config.h"
+#include "vm/vm.h"
+
+#define SRV_MAX_STATIC 64
+
+typedef struct srv_static_route {
+    char url[512];      /* prefix, starts with '/' */
+    char dir[4096];     /* canonical directory */
+} srv_static_route;
+
+typedef struct srv_worker {
+    int id;
+    pthread_t tid;
+    const srv_config *cfg;
+    h2o_globalconf_t *gconf;
+    uv_loop_t loop;
+    uv_tcp_t listener;
+    uv_async_t stop;
+    uv_timer_t drain;
+    h2o_context_t ctx;
+    h2o_accept_ctx_t accept_ctx;
+    qvm *vm;
+    qval handler;       /* web._handle, or the app's handle_request */
+    srv_static_route statics[SRV_MAX_STATIC];
+    int nstatics;
+    int nconns;
+    int inflight;       /* requests being handled (async ones included) */
+    bool draining;
+    double drain_started;
+    /* start-up handshake with the main thread */
+    pthread_mutex_t *lock;
+    pthread_cond_t *ready;
+    int state;          /* 0 starting, 1 serving, -1 failed */
+} srv_worker;
+
+/* srv_worker.c */
+void *srv_worker_main(void *arg);
+double srv_now(void);
+
+/* srv_request.c */
+int srv_on_req(h2o_handler_t *self, h2o_req_t *req);
+
+/* srv_response.c: send v (Dict, Str, Bytes, nil) as the answer to req.
+ * Returns the status sent. */
+int srv_send_value(srv_worker *w, h2o_req_t *req, qval v);
+int srv_send_error(srv_worker *w, h2o_req_t *req, int status, const char *detail);
+
+/* srv_static.c */
+void srv_static_load(srv_worker *w);
+bool srv_static_serve(srv_worker *w, h2o_req_t *req, int *status);
+
+/* srv_log.c */
+void srv_log_access(srv_worker *w, h2o_req_t *req, int status, size_t bytes, double started);
+void srv_log_error(srv_worker *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Log the VM's pending exception (and clear it). */
+void srv_log_exception(srv_worker *w, const char *where);
+
+#endif

@@ -1,0 +1,181 @@
+/* srv_response.c — a handler's value onto the wire: the reference's
+ * response Dict (status, headers, body, json, cookies), or a Str / Bytes
+ * body, or nil (204).  Everything handed to h2o is copied into req->pool. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "modules/encoding/json.h"
+#include "server/srv.h"
+
+static const char *reason(int status)
+{
+    switch (status) {
+    case 200: return "OK";
+    case 201: return "Created";
+    case 204: return "No Content";
+    case 301: return "Moved Permanently";
+    case 302: return "Found";
+    case 304: return "Not Modified";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 413: return "Payload Too Large";
+    case 500: return "Internal Server Error";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    default: return status < 300 ? "OK" : status < 400 ? "Redirect" : status < 500 ? "Client Error" : "Server Error";
+    }
+}
+
+static void add_header(h2o_req_t *req, const char *name, size_t nlen, const char *value, size_t vlen)
+{
+    h2o_add_header_by_str(&req->pool, &req->res.headers, h2o_strdup(&req->pool, name, nlen).base, nlen, 1,
+                          NULL, h2o_strdup(&req->pool, value, vlen).base, vlen);
+}
+
+static void send_body(h2o_req_t *req, int status, const char *body, size_t len)
+{
+    req->res.status = status;
+    req->res.reason = reason(status);
+    req->res.content_length = len;
+    h2o_send_inline(req, body, len);
+}
+
+int srv_send_error(srv_worker *w, h2o_req_t *req, int status, const char *detail)
+{
+    char body[512];
+    const char *what = status == 413 ? "Payload Too Large" : reason(status);
+    int n = snprintf(body, sizeof body, "%d %s%s%s\n", status, what,
+                     detail && (w->cfg->debug || status != 500) ? ": " : "",
+                     detail && (w->cfg->debug || status != 500) ? detail : "");
+    add_header(req, H2O_STRLIT("content-type"), H2O_STRLIT("text/plain; charset=utf-8"));
+    send_body(req, status, body, (size_t)n);
+    return status;
+}
+
+/* Set-Cookie from `name: value` or `name: {value, path, domain, max_age,
+ * secure, http_only, same_site}`. */
+static void add_cookie(srv_worker *w, h2o_req_t *req, qstr *name, qval spec)
+{
+    qvm *vm = w->vm;
+    qbuf b;
+    buf_init(&b);
+    buf_append(&b, name->data, name->len);
+    buf_putc(&b, '=');
+    qval v;
+    if (IS_STR(spec)) {
+        buf_append(&b, AS_STR(spec)->data, AS_STR(spec)->len);
+    } else if (IS_DICT(spec)) {
+        qdict *d = AS_DICT(spec);
+        if (dict_get_cstr(d, "value", &v) && IS_STR(v))
+            buf_append(&b, AS_STR(v)->data, AS_STR(v)->len);
+        if (dict_get_cstr(d, "max_age", &v) && IS_INT(v))
+            buf_printf(&b, "; Max-Age=%lld", (long long)v.as.i);
+        if (dict_get_cstr(d, "path", &v) && IS_STR(v))
+            buf_printf(&b, "; Path=%s", AS_STR(v)->data);
+        if (dict_get_cstr(d, "domain", &v) && IS_STR(v))
+            buf_printf(&b, "; Domain=%s", AS_STR(v)->data);
+        if (dict_get_cstr(d, "secure", &v) && vm_truthy(v))
+            buf_puts(&b, "; Secure");
+        if (dict_get_cstr(d, "http_only", &v) && vm_truthy(v))
+            buf_puts(&b, "; HttpOnly");
+        if (dict_get_cstr(d, "same_site", &v) && IS_STR(v))
+            buf_printf(&b, "; SameSite=%s", AS_STR(v)->data);
+    } else {
+        buf_free(&b);
+        return;
+    }
+    (void)vm;
+    add_header(req, H2O_STRLIT("set-cookie"), b.data, b.len);
+    buf_free(&b);
+}
+
+static bool has_header(qdict *headers, const char *lower)
+{
+    for (uint32_t i = 0; headers && i < headers->used; i++)
+        if (headers->entries[i].key && strcasecmp(headers->entries[i].key->data, lower) == 0)
+            return true;
+    return false;
+}
+
+static int send_dict(srv_worker *w, h2o_req_t *req, qdict *d)
+{
+    qvm *vm = w->vm;
+    qval v;
+    int status = 200;
+    if (dict_get_cstr(d, "status", &v)) {
+        if (!IS_INT(v) || v.as.i < 100 || v.as.i > 999) {
+            srv_log_error(w, "response status must be an Int from 100 to 999");
+            return srv_send_error(w, req, 500, "invalid response status");
+        }
+        status = (int)v.as.i;
+    }
+    qdict *headers = dict_get_cstr(d, "headers", &v) && IS_DICT(v) ? AS_DICT(v) : NULL;
+    for (uint32_t i = 0; headers && i < headers->used; i++) {
+        qdict_entry *e = &headers->entries[i];
+        if (!e->key)
+            continue;
+        if (IS_STR(e->val)) {
+            add_header(req, e->key->data, e->key->len, AS_STR(e->val)->data, AS_STR(e->val)->len);
+        } else if (IS_ARRAY(e->val)) { /* repeated header */
+            qarray *a = AS_ARRAY(e->val);
+            for (uint32_t j = 0; j < a->len; j++)
+                if (IS_STR(a->items[j]))
+                    add_header(req, e->key->data, e->key->len, AS_STR(a->items[j])->data, AS_STR(a->items[j])->len);
+        } else if (!IS_NIL(e->val)) {
+            qstr *s = vm_to_str(vm, e->val);
+            if (s)
+                add_header(req, e->key->data, e->key->len, s->data, s->len);
+        }
+    }
+    qdict *cookies = dict_get_cstr(d, "cookies", &v) && IS_DICT(v) ? AS_DICT(v) : NULL;
+    for (uint32_t i = 0; cookies && i < cookies->used; i++)
+        if (cookies->entries[i].key)
+            add_cookie(w, req, cookies->entries[i].key, cookies->entries[i].val);
+    if (dict_get_cstr(d, "json", &v)) {
+        qstr *s = json_stringify(vm, v, -1);
+        if (!s) {
+            srv_log_exception(w, "encoding a json response");
+            return srv_send_error(w, req, 500, "response is not JSON-encodable");
+        }
+        if (!has_header(headers, "content-type"))
+            add_header(req, H2O_STRLIT("content-type"), H2O_STRLIT("application/json"));
+        send_body(req, status, s->data, s->len);
+        return status;
+    }
+    if (!dict_get_cstr(d, "body", &v) || IS_NIL(v)) {
+        send_body(req, status, "", 0);
+    } else if (IS_STR(v)) {
+        send_body(req, status, AS_STR(v)->data, AS_STR(v)->len);
+    } else if (IS_BYTES(v)) {
+        send_body(req, status, (const char *)AS_BYTES(v)->data, AS_BYTES(v)->len);
+    } else {
+        srv_log_error(w, "response body must be Str or Bytes, got %s", vm_cls_name(v));
+        return srv_send_error(w, req, 500, "invalid response body");
+    }
+    return status;
+}
+
+int srv_send_value(srv_worker *w, h2o_req_t *req, qval v)
+{
+    if (IS_DICT(v))
+        return send_dict(w, req, AS_DICT(v));
+    if (IS_STR(v)) {
+        add_header(req, H2O_STRLIT("content-type"), H2O_STRLIT("text/plain; charset=utf-8"));
+        send_body(req, 200, AS_STR(v)->data, AS_STR(v)->len);
+        return 200;
+    }
+    if (IS_BYTES(v)) {
+        add_header(req, H2O_STRLIT("content-type"), H2O_STRLIT("application/octet-stream"));
+        send_body(req, 200, (const char *)AS_BYTES(v)->data, AS_BYTES(v)->len);
+        return 200;
+    }
+    if (IS_NIL(v)) {
+        send_body(req, 204, "", 0);
+        return 204;
+    }
+    srv_log_error(w, "a handler returned %s; expected a Dict, Str, Bytes or nil", vm_cls_name(v));
+    return srv_send_error(w, req, 500, "invalid response");
+}

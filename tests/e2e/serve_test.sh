@@ -1,0 +1,155 @@
+#!/bin/bash
+# quest serve end to end: start the server on 127.0.0.1 and drive it with
+# curl — sync and async handlers, errors, limits (413, 504, CPU budget),
+# keep-alive and pipelining, aborted requests, start-up failures, and the
+# SIGTERM drain with a request in flight.  Run by tests/e2e/run.sh.
+set -u
+quest=$1
+# The server leaves process-lifetime memory (h2o's buffer caches, the
+# workers' VMs) to the OS at exit: not leaks worth reporting here.
+export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
+app=tests/e2e/apps/basic.q
+tmp=$(mktemp -d)
+pid=
+cleanup() {
+    [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+fail() {
+    echo "FAIL: $*" >&2
+    [ -f "$tmp/err" ] && sed 's/^/  server stderr: /' "$tmp/err" >&2
+    exit 1
+}
+
+# start ARGS...: serve on a free port; sets $pid and $url.
+start() {
+    for attempt in 1 2 3 4 5; do
+        port=$((20000 + RANDOM % 20000))
+        "$quest" serve --port "$port" --workers 2 "$@" >"$tmp/out" 2>"$tmp/err" &
+        pid=$!
+        for _ in $(seq 50); do
+            if curl -s -o /dev/null "http://127.0.0.1:$port/"; then
+                url=http://127.0.0.1:$port
+                return 0
+            fi
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -9 "$pid" 2>/dev/null
+        wait "$pid" 2>/dev/null
+    done
+    fail "server did not start"
+}
+
+stop() {
+    kill -TERM "$pid"
+    wait "$pid"
+    status=$?
+    pid=
+    if grep -q "Sanitizer" "$tmp/err"; then
+        sed 's/^/  server stderr: /' "$tmp/err" >&2
+        return 99
+    fi
+    return $status
+}
+
+# raw BYTES: send BYTES (printf escapes) on one connection, print the reply.
+raw() {
+    python3 - "$port" "$1" <<'PY'
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
+s.sendall(sys.argv[2].encode().decode("unicode_escape").encode("latin-1"))
+data = b""
+try:
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+except socket.timeout:
+    pass
+sys.stdout.write(data.decode("latin-1"))
+PY
+}
+
+check() { # check DESCRIPTION ACTUAL EXPECTED
+    [ "$2" = "$3" ] || fail "$1: got '$2', expected '$3'"
+}
+
+# ---- start-up failures -----------------------------------------------------
+printf 'fun handle_request(req)\n  "x"\n' >"$tmp/broken.q"
+"$quest" serve --port 1 "$tmp/broken.q" >/dev/null 2>"$tmp/e1" && fail "a syntax error started the server"
+grep -q "broken.q:" "$tmp/e1" || fail "syntax error without file:line: $(cat "$tmp/e1")"
+printf 'let x = 1\n' >"$tmp/nohandler.q"
+"$quest" serve --port 1 "$tmp/nohandler.q" >/dev/null 2>"$tmp/e2" && fail "an app without a handler started"
+grep -q "handle_request" "$tmp/e2" || fail "missing handler not explained: $(cat "$tmp/e2")"
+
+export QUEST_REQUEST_TIMEOUT=1 QUEST_CPU_BUDGET=2000000 QUEST_MAX_BODY_SIZE=1000
+start "$app"
+
+# port in use
+"$quest" serve --port "$port" --workers 1 "$tmp/nohandler.q" >/dev/null 2>&1 && fail "second server on a used port"
+
+# ---- requests ----------------------------------------------------------------
+check "GET /" "$(curl -s "$url/")" "hello"
+check "content-type" "$(curl -s -o /dev/null -w '%{content_type}' "$url/")" "text/plain"
+body=$(curl -s -X POST -d 'a=1' -b 'sid=42; theme=dark' "$url/echo?x=1&y=two%20words")
+case $body in *'"method":"POST"'*) ;; *) fail "echo method: $body" ;; esac
+case $body in *'"y":"two words"'*) ;; *) fail "echo query: $body" ;; esac
+case $body in *'"body":"a=1"'*) ;; *) fail "echo body: $body" ;; esac
+case $body in *'"sid":"42"'*) ;; *) fail "echo cookies: $body" ;; esac
+check "json status" "$(curl -s -o /dev/null -w '%{http_code}' "$url/echo")" 201
+check "json type" "$(curl -s -o /dev/null -w '%{content_type}' "$url/echo")" "application/json"
+check "async handler" "$(curl -s "$url/slow")" "slow done"
+check "bytes body" "$(curl -s "$url/bytes" | od -An -tx1 | tr -d ' \n')" "000102"
+curl -s -i "$url/cookie" | grep -qi '^set-cookie: session=abc; Path=/; HttpOnly' || fail "cookie header"
+check "404" "$(curl -s -o /dev/null -w '%{http_code}' "$url/nope")" 404
+
+# errors: generic 500 body, details only in the log
+check "500" "$(curl -s -o /dev/null -w '%{http_code}' "$url/boom")" 500
+curl -s "$url/boom" | grep -q "secret detail" && fail "500 body leaks the exception"
+grep -q "secret detail" "$tmp/err" || fail "exception not logged"
+
+# limits
+check "CPU budget" "$(curl -s -o /dev/null -w '%{http_code}' "$url/spin")" 503
+check "still serving after a busy loop" "$(curl -s "$url/")" "hello"
+check "413" "$(head -c 5000 /dev/zero | curl -s -o /dev/null -w '%{http_code}' --data-binary @- "$url/echo")" 413
+check "504" "$(curl -s -o /dev/null -w '%{http_code}' "$url/sleepy?id=t1")" 504
+sleep 0.2
+grep -q "ensure ran for t1" "$tmp/out" || fail "timed-out handler was not cancelled (no ensure)"
+
+# keep-alive and pipelining: several requests on one connection
+n=$(curl -s -v "$url/" "$url/" "$url/" 2>&1 | grep -c "Re-using existing connection")
+[ "$n" -ge 2 ] || fail "keep-alive: connection not reused"
+resp=$(raw 'GET / HTTP/1.1\r\nHost: x\r\n\r\nGET /slow HTTP/1.1\r\nHost: x\r\n\r\nGET /hits HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')
+check "pipelined responses" "$(printf '%s' "$resp" | grep -o 'HTTP/1.1 200' | wc -l)" 3
+printf '%s' "$resp" | tr -d '\r' | tr '\n' ' ' | grep -q 'hello.*slow done' || fail "pipelined bodies out of order: $resp"
+
+# malformed HTTP gets 400, and the server lives on
+bad=$(raw 'BLAH\r\n\r\n')
+case $bad in *" 400 "*) ;; *) fail "malformed request: '$bad'" ;; esac
+check "serving after a malformed request" "$(curl -s "$url/")" "hello"
+
+# aborted requests: the client leaves mid-await; the handler is cancelled
+for i in 1 2 3 4 5; do curl -s -m 0.1 "$url/sleepy?id=gone$i" >/dev/null; done
+check "serving after aborted requests" "$(curl -s "$url/")" "hello"
+
+# SIGTERM with a request in flight: it completes, then exit 0
+curl -s "$url/slow" >"$tmp/inflight" &
+cpid=$!
+sleep 0.05
+stop || fail "server exited non-zero after SIGTERM"
+wait $cpid
+check "in-flight request during drain" "$(cat "$tmp/inflight")" "slow done"
+grep -q "GET /slow 200" "$tmp/out" || fail "no access log line"
+
+# h2c (HTTP/2 over plain TCP) when enabled, including reset streams
+QUEST_HTTP2=true start "$app"
+check "h2c" "$(curl -s --http2-prior-knowledge -o /dev/null -w '%{http_version}' "$url/")" 2
+check "h2c async" "$(curl -s --http2-prior-knowledge "$url/slow")" "slow done"
+for i in 1 2 3; do curl -s --http2-prior-knowledge -m 0.1 "$url/sleepy?id=h2gone$i" >/dev/null; done
+check "serving after reset h2 streams" "$(curl -s --http2-prior-knowledge "$url/")" "hello"
+stop || fail "h2c server exited non-zero"
+echo ok
