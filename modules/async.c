@@ -1,44 +1,35 @@
-/* async.c — std/async: spawning and awaiting tasks, timers, channels and
- * select.  The machinery (tasks, scheduler, channels) is in vm/; this is
- * the Quest-facing surface (DESIGN.md "std/async API"). */
+/* async.c — std/async: timers, spawning and blocking, channels and select,
+ * task-locals.  The machinery (tasks, scheduler, timers, channels) is in
+ * vm/; this is the Quest-facing surface (DESIGN.md "std/async API").  The
+ * combinators are in async_join.c, task groups in async_group.c. */
 #include <math.h>
-#include <stdlib.h>
+#include <string.h>
 
-#include "modules/modules.h"
+#include "modules/async.h"
 
-/* ---- timers --------------------------------------------------------------- */
+/* ---- helpers shared by the async files ------------------------------------ */
 
-typedef struct sleeper {
-    uv_timer_t timer;
-    qvm *vm;
-    qtask *task;
-} sleeper;
-
-static void sleeper_closed(uv_handle_t *h)
+qval async_start(qvm *vm, const char *fname, qval task_or_fn, bool fresh)
 {
-    free(h->data);
+    if (task_of(task_or_fn))
+        return task_or_fn;
+    if (!vm_is_callable(task_or_fn))
+        return vm_raise(vm, E_TYPE, "%s expects a Task or a function, got %s", fname,
+                        vm_cls_name(task_or_fn));
+    return task_spawn(vm, task_or_fn, 0, NULL, fresh);
 }
 
-static void sleeper_fired(uv_timer_t *h)
+qexc *async_failure(qvm *vm, qtask *t)
 {
-    sleeper *sl = h->data;
-    qtask *t = sl->task;
-    sl->task = NULL;
-    uv_close((uv_handle_t *)&sl->timer, sleeper_closed);
-    task_resolve(sl->vm, t, qv_nil());
+    qexc *pending = vm_take_exc(vm);
+    task_result(vm, t);
+    qexc *e = vm_take_exc(vm);
+    if (pending)
+        vm_raise_exc(vm, pending);
+    return e;
 }
 
-static void sleeper_cancel(qvm *vm, qtask *t, void *data)
-{
-    (void)vm, (void)t;
-    sleeper *sl = data;
-    sl->task = NULL;
-    uv_timer_stop(&sl->timer);
-    uv_close((uv_handle_t *)&sl->timer, sleeper_closed);
-}
-
-/* Seconds from a Quest number; false after raising. */
-static bool seconds_arg(qvm *vm, const char *fname, qval v, double *out)
+bool async_seconds(qvm *vm, const char *fname, qval v, double *out)
 {
     if (!arg_num(vm, fname, v, out))
         return false;
@@ -49,65 +40,64 @@ static bool seconds_arg(qvm *vm, const char *fname, qval v, double *out)
     return true;
 }
 
-/* A pending task that resolves with nil after `secs`. */
-static qval timer_task(qvm *vm, double secs, const char *name)
+bool async_name_kw(qvm *vm, const char *fname, qval *out)
 {
-    qtask *t = task_new_pending(vm, name);
-    sleeper *sl = malloc(sizeof *sl);
-    if (!sl)
-        return vm_raise(vm, E_RUNTIME, "out of memory");
-    sl->vm = vm;
-    sl->task = t;
-    uv_timer_init(vm_loop(vm), &sl->timer);
-    sl->timer.data = sl;
-    uv_timer_start(&sl->timer, sleeper_fired, (uint64_t)llround(secs * 1000.0), 0);
-    task_set_cancel(t, sleeper_cancel, sl);
-    return task_value(t);
+    qdict *kw = vm_kwargs(vm);
+    *out = qv_nil();
+    if (kw) {
+        for (uint32_t i = 0; i < kw->used; i++) {
+            qstr *k = kw->entries[i].key;
+            if (k && strcmp(k->data, "name") != 0) {
+                vm_raise(vm, E_ARG, "%s got an unexpected keyword argument '%s'", fname, k->data);
+                return false;
+            }
+        }
+        dict_get_cstr(kw, "name", out);
+    }
+    if (!IS_NIL(*out) && !IS_STR(*out)) {
+        vm_raise(vm, E_TYPE, "%s: name must be a Str, got %s", fname, vm_cls_name(*out));
+        return false;
+    }
+    return true;
 }
+
+/* ---- timers ------------------------------------------------------------------ */
 
 static qval as_sleep(qvm *vm, qval self, int argc, qval *argv)
 {
     (void)self, (void)argc;
     double secs;
-    if (!seconds_arg(vm, "async.sleep", argv[0], &secs))
+    if (!async_seconds(vm, "async.sleep", argv[0], &secs))
         return qv_exc();
-    return timer_task(vm, secs, "sleep");
+    return task_value(task_sleep(vm, secs));
 }
 
 static qval as_after(qvm *vm, qval self, int argc, qval *argv)
 {
     (void)self, (void)argc;
     double secs;
-    if (!seconds_arg(vm, "async.after", argv[0], &secs))
+    if (!async_seconds(vm, "async.after", argv[0], &secs))
         return qv_exc();
-    return timer_task(vm, secs, "after");
+    return task_value(task_sleep(vm, secs));
 }
 
-/* Let other ready tasks run: a zero-length timer. */
+/* Let other ready tasks and I/O callbacks run: a zero-length sleep, which
+ * resumes after one turn of the event loop. */
 static qval as_yield_now(qvm *vm, qval self, int argc, qval *argv)
 {
     (void)self, (void)argc, (void)argv;
-    return timer_task(vm, 0, "yield");
+    return task_value(task_sleep(vm, 0));
 }
 
-/* ---- spawning and blocking ---------------------------------------------------- */
-
-static qval name_kw(qvm *vm)
-{
-    qdict *kw = vm_kwargs(vm);
-    qval name = qv_nil();
-    if (kw)
-        dict_get_cstr(kw, "name", &name);
-    return name;
-}
+/* ---- spawning and blocking ------------------------------------------------------ */
 
 static qval as_spawn(qvm *vm, qval self, int argc, qval *argv)
 {
     (void)self, (void)argc;
-    qval name = name_kw(vm);
-    if (!IS_NIL(name) && !IS_STR(name))
-        return vm_raise(vm, E_TYPE, "async.spawn: name must be a Str");
-    qval t = task_of(argv[0]) ? argv[0] : task_spawn(vm, argv[0], 0, NULL, true);
+    qval name;
+    if (!async_name_kw(vm, "async.spawn", &name))
+        return qv_exc();
+    qval t = async_start(vm, "async.spawn", argv[0], true);
     if (!IS_EXC(t) && IS_STR(name))
         vm_task_set_name(task_of(t), AS_STR(name));
     return t;
@@ -116,7 +106,7 @@ static qval as_spawn(qvm *vm, qval self, int argc, qval *argv)
 static qval as_block_on(qvm *vm, qval self, int argc, qval *argv)
 {
     (void)self, (void)argc;
-    qval t = task_of(argv[0]) ? argv[0] : vm_call(vm, argv[0], 0, NULL);
+    qval t = async_start(vm, "async.block_on", argv[0], false);
     if (IS_EXC(t))
         return t;
     return vm_block_on(vm, t);
@@ -136,15 +126,17 @@ static qval as_is_cancelled(qvm *vm, qval self, int argc, qval *argv)
     return qv_bool(t && vm_task_cancelled(t));
 }
 
-/* ---- channels and select ----------------------------------------------------------- */
+/* ---- channels and select ------------------------------------------------------------ */
 
 static qval as_channel(qvm *vm, qval self, int argc, qval *argv)
 {
     (void)self;
     qval cap = argc ? argv[0] : qv_nil();
     qdict *kw = vm_kwargs(vm);
-    if (kw)
-        dict_get_cstr(kw, "capacity", &cap);
+    if (kw && kw->count) {
+        if (argc || kw->count > 1 || !dict_get_cstr(kw, "capacity", &cap))
+            return vm_raise(vm, E_ARG, "async.channel takes one argument: capacity");
+    }
     if (IS_NIL(cap))
         return qv_obj(channel_new(vm, -1));
     int64_t n;
@@ -166,7 +158,7 @@ static qval as_select(qvm *vm, qval self, int argc, qval *argv)
     return channel_select(vm, sources);
 }
 
-/* ---- task-locals ----------------------------------------------------------------------- */
+/* ---- task-locals ------------------------------------------------------------------------- */
 
 static qval as_task_local(qvm *vm, qval self, int argc, qval *argv)
 {
@@ -186,6 +178,18 @@ static qval as_task_local(qvm *vm, qval self, int argc, qval *argv)
     return v;
 }
 
+static qval as_with_context(qvm *vm, qval self, int argc, qval *argv)
+{
+    (void)self, (void)argc;
+    qdict *ctx;
+    if (!arg_dict(vm, "async.with_context", argv[0], &ctx))
+        return qv_exc();
+    if (!vm_is_callable(argv[1]))
+        return vm_raise(vm, E_TYPE, "async.with_context expects a function, got %s",
+                        vm_cls_name(argv[1]));
+    return task_with_locals(vm, argv[1], ctx);
+}
+
 static const qmethod_def async_fns[] = {
     {"sleep", as_sleep, 1, 1, false},
     {"after", as_after, 1, 1, false},
@@ -197,12 +201,15 @@ static const qmethod_def async_fns[] = {
     {"channel", as_channel, 0, 1, true},
     {"select", as_select, 1, 1, false},
     {"task_local", as_task_local, 1, 2, false},
+    {"with_context", as_with_context, 2, 2, false},
     {NULL, NULL, 0, 0, false},
 };
 
 bool async_module_init(qvm *vm, qmodule *m)
 {
     module_export_fns(vm, m, async_fns);
+    async_join_export(vm, m);
+    async_group_export(vm, m);
     module_export(vm, m, "TimeoutErr", qv_obj(vm_err_type(vm, E_TIMEOUT)));
     module_export(vm, m, "CancelledErr", qv_obj(vm_err_type(vm, E_CANCELLED)));
     module_export(vm, m, "Task", qv_obj(vm_builtin_type(vm, QC_TASK)));

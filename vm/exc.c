@@ -75,7 +75,14 @@ int exc_matches(qvm *vm, qexc *e, qval type)
     if (!exc_check_catch_type(vm, type))
         return -1;
     qtype *ty = AS_TYPE(type);
-    return ty == vm->err_types[E_ERR] || e->type == ty || str_equal(e->type->name, ty->name);
+    if (ty == vm->err_types[E_ERR] || str_equal(e->type->name, ty->name))
+        return 1;
+    /* Built-in types are flat (children of Err); module-defined ones may
+     * have a family (HttpErr catches its TimeoutErr). */
+    for (qtype *p = e->type->parent; p; p = p->parent)
+        if (p == ty)
+            return 1;
+    return 0;
 }
 
 /* ---- methods of exception values ------------------------------------------------------ */

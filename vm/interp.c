@@ -727,6 +727,18 @@ static int spread_args(qvm *vm, size_t at, qarray *spec, qdict **kw_out)
     return (int)pos->len;
 }
 
+/* Dispatch: computed goto where the compiler has it (each instruction
+ * jumps straight to the next one's code), else the switch. */
+#if defined(__GNUC__) && !defined(QUEST_NO_COMPUTED_GOTO)
+#define QUEST_COMPUTED_GOTO 1
+#define CASE(op) case OP_##op: L_##op
+#define NEXT goto *dispatch[*ip++]
+#else
+#define QUEST_COMPUTED_GOTO 0
+#define CASE(op) case OP_##op
+#define NEXT break
+#endif
+
 #define READ_U16() (ip += 2, (unsigned)(ip[-2] | (ip[-1] << 8)))
 #define READ_I32()                                                                          \
     (ip += 4, (int32_t)((uint32_t)ip[-4] | ((uint32_t)ip[-3] << 8) | ((uint32_t)ip[-2] << 16) | \
@@ -780,6 +792,14 @@ qval interp_run(qvm *vm, uint32_t stop, bool raising)
     qframe *f;
     uint8_t *ip;
     qval r;
+#if QUEST_COMPUTED_GOTO
+    /* The compiler emits only valid opcodes: one label per opcode, in order. */
+    static const void *const dispatch[OP__COUNT] = {
+#define OP_LABEL(name, n, effect) &&L_##name,
+        OPCODES(OP_LABEL)
+#undef OP_LABEL
+    };
+#endif
     LOAD();
     if (raising) {
         r = qv_exc();
@@ -787,24 +807,24 @@ qval interp_run(qvm *vm, uint32_t stop, bool raising)
     }
     for (;;) {
         switch ((qopcode)*ip++) {
-        case OP_CONST: PUSH(K(READ_U16())); break;
-        case OP_NIL: PUSH(qv_nil()); break;
-        case OP_TRUE: PUSH(qv_bool(true)); break;
-        case OP_FALSE: PUSH(qv_bool(false)); break;
-        case OP_POP: s->sp--; break;
-        case OP_DUP: {
+        CASE(CONST): PUSH(K(READ_U16())); NEXT;
+        CASE(NIL): PUSH(qv_nil()); NEXT;
+        CASE(TRUE): PUSH(qv_bool(true)); NEXT;
+        CASE(FALSE): PUSH(qv_bool(false)); NEXT;
+        CASE(POP): s->sp--; NEXT;
+        CASE(DUP): {
             qval t = TOP();
             PUSH(t);
-            break;
+            NEXT;
         }
-        case OP_DUP2: {
+        CASE(DUP2): {
             qval a = PEEK(1), b = PEEK(0);
             PUSH(a);
             PUSH(b);
-            break;
+            NEXT;
         }
-        case OP_GET_LOCAL: PUSH(SLOT(READ_U16())); break;
-        case OP_GET_LOCAL_CHK: {
+        CASE(GET_LOCAL): PUSH(SLOT(READ_U16())); NEXT;
+        CASE(GET_LOCAL_CHK): {
             unsigned slot = READ_U16(), k = READ_U16();
             if (IS_UNDEF(SLOT(slot))) {
                 SAVE();
@@ -812,11 +832,11 @@ qval interp_run(qvm *vm, uint32_t stop, bool raising)
                 goto on_error;
             }
             PUSH(SLOT(slot));
-            break;
+            NEXT;
         }
-        case OP_SET_LOCAL: SLOT(READ_U16()) = POP(); break;
-        case OP_DEL_LOCAL: SLOT(READ_U16()) = qv_undef(); break;
-        case OP_GET_UPVAL: {
+        CASE(SET_LOCAL): SLOT(READ_U16()) = POP(); NEXT;
+        CASE(DEL_LOCAL): SLOT(READ_U16()) = qv_undef(); NEXT;
+        CASE(GET_UPVAL): {
             unsigned i = READ_U16(), k = READ_U16();
             qval v = *f->fn->upvals[i]->slot;
             if (IS_UNDEF(v)) {
@@ -825,64 +845,64 @@ qval interp_run(qvm *vm, uint32_t stop, bool raising)
                 goto on_error;
             }
             PUSH(v);
-            break;
+            NEXT;
         }
-        case OP_SET_UPVAL: *f->fn->upvals[READ_U16()]->slot = POP(); break;
-        case OP_GET_GLOBAL: {
+        CASE(SET_UPVAL): *f->fn->upvals[READ_U16()]->slot = POP(); NEXT;
+        CASE(GET_GLOBAL): {
             qstr *name = KSTR(READ_U16());
             qval v;
             if (dict_get(f->fn->module->globals, name, &v) || dict_get(vm->builtins, name, &v)) {
                 PUSH(v);
-                break;
+                NEXT;
             }
             SAVE();
             r = global_get(vm, f->fn->module, name);
             goto on_error;
         }
-        case OP_SET_GLOBAL: {
+        CASE(SET_GLOBAL): {
             qstr *name = KSTR(READ_U16());
             SAVE();
             r = global_set(vm, f->fn->module, name, POP());
             CHECK(r);
-            break;
+            NEXT;
         }
-        case OP_DEF_GLOBAL: {
+        CASE(DEF_GLOBAL): {
             qstr *name = KSTR(READ_U16());
             unsigned flags = READ_U16();
             SAVE();
             r = global_def(vm, f->fn->module, name, flags, POP());
             CHECK(r);
-            break;
+            NEXT;
         }
-        case OP_GLOBAL_TYPE: {
+        CASE(GLOBAL_TYPE): {
             qstr *name = KSTR(READ_U16()), *type = KSTR(READ_U16());
             qmodule *m = f->fn->module;
             if (!m->types)
                 m->types = dict_new(vm);
             dict_set(vm, m->types, name, qv_obj(type));
-            break;
+            NEXT;
         }
-        case OP_GET_TRAIT: {
+        CASE(GET_TRAIT): {
             qstr *name = KSTR(READ_U16());
             qval v;
             if (dict_get(f->fn->module->globals, name, &v) || dict_get(vm->builtins, name, &v)) {
                 PUSH(v);
-                break;
+                NEXT;
             }
             SAVE();
             r = vm_raise(vm, E_ATTR, "Trait %s not found", name->data);
             goto on_error;
         }
-        case OP_DEL_GLOBAL: {
+        CASE(DEL_GLOBAL): {
             qstr *name = KSTR(READ_U16());
             if (!dict_del(f->fn->module->globals, name)) {
                 SAVE();
                 r = vm_raise(vm, E_NAME, "Undefined variable: %s", name->data);
                 goto on_error;
             }
-            break;
+            NEXT;
         }
-        case OP_CHECK_TYPE: {
+        CASE(CHECK_TYPE): {
             qstr *type = KSTR(READ_U16()), *name = KSTR(READ_U16());
             if (!type_matches(vm, TOP(), type)) {
                 SAVE();
@@ -890,105 +910,105 @@ qval interp_run(qvm *vm, uint32_t stop, bool raising)
                              vm_cls_name(TOP()), name->data, type->data);
                 goto on_error;
             }
-            break;
+            NEXT;
         }
-        case OP_ADD: {
+        CASE(ADD): {
             qval b = PEEK(0), a = PEEK(1);
             int64_t x;
             if (IS_INT(a) && IS_INT(b) && !__builtin_add_overflow(a.as.i, b.as.i, &x)) {
                 s->sp--;
                 TOP() = qv_int(x);
-                break;
+                NEXT;
             }
             SAVE();
             r = arith(vm, OP_ADD, a, b);
             CHECK(r);
             s->sp--;
             TOP() = r;
-            break;
+            NEXT;
         }
-        case OP_SUB: {
+        CASE(SUB): {
             qval b = PEEK(0), a = PEEK(1);
             int64_t x;
             if (IS_INT(a) && IS_INT(b) && !__builtin_sub_overflow(a.as.i, b.as.i, &x)) {
                 s->sp--;
                 TOP() = qv_int(x);
-                break;
+                NEXT;
             }
             SAVE();
             r = arith(vm, OP_SUB, a, b);
             CHECK(r);
             s->sp--;
             TOP() = r;
-            break;
+            NEXT;
         }
-        case OP_MUL: {
+        CASE(MUL): {
             qval b = PEEK(0), a = PEEK(1);
             int64_t x;
             if (IS_INT(a) && IS_INT(b) && !__builtin_mul_overflow(a.as.i, b.as.i, &x)) {
                 s->sp--;
                 TOP() = qv_int(x);
-                break;
+                NEXT;
             }
             SAVE();
             r = arith(vm, OP_MUL, a, b);
             CHECK(r);
             s->sp--;
             TOP() = r;
-            break;
+            NEXT;
         }
-        case OP_DIV: case OP_MOD: {
+        CASE(DIV): CASE(MOD): {
             qopcode op = (qopcode)ip[-1];
             SAVE();
             r = arith(vm, op, PEEK(1), PEEK(0));
             CHECK(r);
             s->sp--;
             TOP() = r;
-            break;
+            NEXT;
         }
-        case OP_BAND: case OP_BOR: case OP_BXOR: case OP_SHL: case OP_SHR: {
+        CASE(BAND): CASE(BOR): CASE(BXOR): CASE(SHL): CASE(SHR): {
             qopcode op = (qopcode)ip[-1];
             SAVE();
             r = bitop(vm, op, PEEK(1), PEEK(0));
             CHECK(r);
             s->sp--;
             TOP() = r;
-            break;
+            NEXT;
         }
-        case OP_CONCAT: {
+        CASE(CONCAT): {
             SAVE();
             r = concat(vm, PEEK(1), PEEK(0));
             CHECK(r);
             s->sp--;
             TOP() = r;
-            break;
+            NEXT;
         }
-        case OP_IADD: {
+        CASE(IADD): {
             qval b = PEEK(0), a = PEEK(1);
             int64_t x;
             if (IS_INT(a) && IS_INT(b) && !__builtin_add_overflow(a.as.i, b.as.i, &x)) {
                 s->sp--;
                 TOP() = qv_int(x);
-                break;
+                NEXT;
             }
             SAVE();
             r = inplace_add(vm, a, b);
             CHECK(r);
             s->sp--;
             TOP() = r;
-            break;
+            NEXT;
         }
-        case OP_EQ: {
+        CASE(EQ): {
             qval b = POP();
             TOP() = qv_bool(vm_equal(TOP(), b));
-            break;
+            NEXT;
         }
-        case OP_NE: {
+        CASE(NE): {
             qval b = POP();
             TOP() = qv_bool(!vm_equal(TOP(), b));
-            break;
+            NEXT;
         }
-        case OP_LT: case OP_LE: case OP_GT: case OP_GE: {
+        CASE(LT): CASE(LE): CASE(GT): CASE(GE): {
             qopcode op = (qopcode)ip[-1];
             qval b = POP(), a = TOP();
             int c;
@@ -998,34 +1018,35 @@ qval interp_run(qvm *vm, uint32_t stop, bool raising)
                 c = vm_compare(a, b);
             bool res = op == OP_LT ? c < 0 : op == OP_LE ? c <= 0 : op == OP_GT ? c > 0 : c >= 0;
             TOP() = qv_bool(res);
-            break;
+            NEXT;
         }
-        case OP_NEG:
+        CASE(NEG):
             if (IS_INT(TOP()) && TOP().as.i != INT64_MIN) {
                 TOP().as.i = -TOP().as.i;
-                break;
+                NEXT;
             }
-            /* fall through */
-        case OP_POS: case OP_BNOT: {
+            goto unary;
+        CASE(POS): CASE(BNOT):
+        unary: {
             qopcode op = (qopcode)ip[-1];
             SAVE();
             r = num_unary(vm, op == OP_NEG ? '-' : op == OP_POS ? '+' : '~', TOP());
             CHECK(r);
             TOP() = r;
-            break;
+            NEXT;
         }
-        case OP_NOT: TOP() = qv_bool(!vm_truthy(TOP())); break;
-        case OP_OR_BOOL: {
+        CASE(NOT): TOP() = qv_bool(!vm_truthy(TOP())); NEXT;
+        CASE(OR_BOOL): {
             qval b = POP();
             TOP() = qv_bool(vm_truthy(TOP()) || vm_truthy(b));
-            break;
+            NEXT;
         }
-        case OP_JUMP: {
+        CASE(JUMP): {
             int32_t off = READ_I32();
             ip += off;
-            break;
+            NEXT;
         }
-        case OP_LOOP: {
+        CASE(LOOP): {
             int32_t off = READ_I32();
             ip += off;
             if (vm->opts.cpu_budget && --vm->budget_left < 0) {
@@ -1037,45 +1058,45 @@ qval interp_run(qvm *vm, uint32_t stop, bool raising)
                 SAVE();
                 vm_gc(vm);
             }
-            break;
+            NEXT;
         }
-        case OP_JUMP_IF_FALSE: {
+        CASE(JUMP_IF_FALSE): {
             int32_t off = READ_I32();
             if (!vm_truthy(POP()))
                 ip += off;
-            break;
+            NEXT;
         }
-        case OP_JUMP_IF_TRUE: {
+        CASE(JUMP_IF_TRUE): {
             int32_t off = READ_I32();
             if (vm_truthy(POP()))
                 ip += off;
-            break;
+            NEXT;
         }
-        case OP_AND: {
+        CASE(AND): {
             int32_t off = READ_I32();
             if (!vm_truthy(TOP()))
                 ip += off;
             else
                 s->sp--;
-            break;
+            NEXT;
         }
-        case OP_OR: {
+        CASE(OR): {
             int32_t off = READ_I32();
             if (vm_truthy(TOP()))
                 ip += off;
             else
                 s->sp--;
-            break;
+            NEXT;
         }
-        case OP_ELVIS: {
+        CASE(ELVIS): {
             int32_t off = READ_I32();
             if (!IS_NIL(TOP()))
                 ip += off;
             else
                 s->sp--;
-            break;
+            NEXT;
         }
-        case OP_ARRAY: {
+        CASE(ARRAY): {
             unsigned n = READ_U16();
             qarray *a = arr_new(vm, n);
             if (n)
@@ -1083,9 +1104,9 @@ qval interp_run(qvm *vm, uint32_t stop, bool raising)
             a->len = n;
             s->sp -= n;
             PUSH(qv_obj(a));
-            break;
+            NEXT;
         }
-        case OP_DICT: {
+        CASE(DICT): {
             unsigned n = READ_U16();
             qdict *d = dict_new(vm);
             qval *kv = &s->values[s->sp - 2 * n];
@@ -1093,9 +1114,9 @@ qval interp_run(qvm *vm, uint32_t stop, bool raising)
                 dict_set(vm, d, AS_STR(kv[2 * i]), kv[2 * i + 1]);
             s->sp -= 2 * n;
             PUSH(qv_obj(d));
-            break;
+            NEXT;
         }
-        case OP_INDEX: {
+        CASE(INDEX): {
             qval idx = PEEK(0), obj = PEEK(1);
             if (IS_ARRAY(obj) && IS_INT(idx)) {
                 qarray *a = AS_ARRAY(obj);
@@ -1103,7 +1124,7 @@ qval interp_run(qvm *vm, uint32_t stop, bool raising)
                 if (i >= 0 && i < a->len) {
                     s->sp--;
                     TOP() = a->items[i];
-                    break;
+                    NEXT;
                 }
             }
             SAVE();
@@ -1111,32 +1132,32 @@ qval interp_run(qvm *vm, uint32_t stop, bool raising)
             CHECK(r);
             s->sp--;
             TOP() = r;
-            break;
+            NEXT;
         }
-        case OP_SET_INDEX: {
+        CASE(SET_INDEX): {
             SAVE();
             r = index_set(vm, PEEK(2), PEEK(1), PEEK(0));
             CHECK(r);
             s->sp -= 3;
-            break;
+            NEXT;
         }
-        case OP_GET_FIELD: {
+        CASE(GET_FIELD): {
             qstr *name = KSTR(READ_U16());
             SAVE();
             r = member_get(vm, TOP(), name);
             CHECK(r);
             TOP() = r;
-            break;
+            NEXT;
         }
-        case OP_SET_FIELD: {
+        CASE(SET_FIELD): {
             qstr *name = KSTR(READ_U16());
             SAVE();
             r = member_set(vm, PEEK(1), name, PEEK(0));
             CHECK(r);
             s->sp -= 2;
-            break;
+            NEXT;
         }
-        case OP_CALL: {
+        CASE(CALL): {
             unsigned argc = READ_U16();
             size_t at = s->sp - argc - 1;
             qval callee = s->values[at];
@@ -1153,14 +1174,14 @@ qval interp_run(qvm *vm, uint32_t stop, bool raising)
                 LOAD();
                 if (vm->gc_pending)
                     vm_gc(vm);
-                break;
+                NEXT;
             }
             r = interp_call(vm, at, (int)argc, NULL);
             CHECK(r);
             PUSH(r);
-            break;
+            NEXT;
         }
-        case OP_INVOKE: {
+        CASE(INVOKE): {
             qstr *name = KSTR(READ_U16());
             unsigned argc = READ_U16();
             size_t at = s->sp - argc - 1;
@@ -1181,7 +1202,7 @@ qval interp_run(qvm *vm, uint32_t stop, bool raising)
                 LOAD();
                 if (vm->gc_pending)
                     vm_gc(vm);
-                break;
+                NEXT;
             }
             if (IS_KIND(m, QO_CLOSURE)) { /* async method */
                 r = call_closure_now(vm, AS_CLOSURE(m), at, (int)argc, NULL);
@@ -1193,9 +1214,9 @@ qval interp_run(qvm *vm, uint32_t stop, bool raising)
             }
             CHECK(r);
             PUSH(r);
-            break;
+            NEXT;
         }
-        case OP_CALL_EX: case OP_INVOKE_EX: {
+        CASE(CALL_EX): CASE(INVOKE_EX): {
             bool invoke = ip[-1] == OP_INVOKE_EX;
             qstr *name = invoke ? KSTR(READ_U16()) : NULL;
             qarray *spec = AS_ARRAY(K(READ_U16()));
@@ -1232,15 +1253,15 @@ qval interp_run(qvm *vm, uint32_t stop, bool raising)
                 vm_pop_roots(vm, 1);
             CHECK(r);
             PUSH(r);
-            break;
+            NEXT;
         }
-        case OP_CLOSURE: {
+        CASE(CLOSURE): {
             qproto *p = (qproto *)AS_OBJ(K(READ_U16()));
             PUSH(make_closure(vm, p, f));
-            break;
+            NEXT;
         }
-        case OP_CLOSE_UPVALS: close_upvals(s, f->base + READ_U16()); break;
-        case OP_RETURN: {
+        CASE(CLOSE_UPVALS): close_upvals(s, f->base + READ_U16()); NEXT;
+        CASE(RETURN): {
             qval result = POP();
             close_upvals(s, f->base);
             while (s->nhandlers && s->handlers[s->nhandlers - 1].frame >= s->nframes - 1)
@@ -1252,55 +1273,55 @@ qval interp_run(qvm *vm, uint32_t stop, bool raising)
                 return result;
             LOAD();
             PUSH(result);
-            break;
+            NEXT;
         }
-        case OP_ARG_DEFAULT: {
+        CASE(ARG_DEFAULT): {
             unsigned slot = READ_U16();
             int32_t off = READ_I32();
             if (!IS_UNDEF(SLOT(slot)))
                 ip += off;
-            break;
+            NEXT;
         }
-        case OP_ITER_INIT: {
+        CASE(ITER_INIT): {
             unsigned slot = READ_U16();
             SAVE();
             r = iter_init(vm, POP(), &SLOT(slot));
             CHECK(r);
-            break;
+            NEXT;
         }
-        case OP_ITER_NEXT: {
+        CASE(ITER_NEXT): {
             unsigned slot = READ_U16(), nvars = READ_U16();
             int32_t off = READ_I32();
             if (!iter_next(vm, &SLOT(slot), &SLOT(slot + 3), (int)nvars))
                 ip += off;
-            break;
+            NEXT;
         }
-        case OP_RANGE_INIT: {
+        CASE(RANGE_INIT): {
             unsigned slot = READ_U16(), flags = READ_U16();
             unsigned n = (flags & RANGE_STEP) ? 3 : 2;
             SAVE();
             r = range_init(vm, &s->values[s->sp - n], (int)flags, &SLOT(slot));
             CHECK(r);
             s->sp -= n;
-            break;
+            NEXT;
         }
-        case OP_RANGE_NEXT: {
+        CASE(RANGE_NEXT): {
             unsigned slot = READ_U16();
             int32_t off = READ_I32();
             if (!range_next(&SLOT(slot), &SLOT(slot + 4)))
                 ip += off;
-            break;
+            NEXT;
         }
-        case OP_TRY: {
+        CASE(TRY): {
             int32_t off = READ_I32();
             qhandler *h = stack_push_handler(s);
             h->catch_ip = ip + off;
             h->sp = s->sp;
             h->frame = s->nframes - 1;
-            break;
+            NEXT;
         }
-        case OP_END_TRY: s->nhandlers--; break;
-        case OP_CATCH_IS: {
+        CASE(END_TRY): s->nhandlers--; NEXT;
+        CASE(CATCH_IS): {
             int32_t off = READ_I32();
             qval type = POP(), e = POP();
             SAVE();
@@ -1311,52 +1332,52 @@ qval interp_run(qvm *vm, uint32_t stop, bool raising)
             }
             if (!m)
                 ip += off;
-            break;
+            NEXT;
         }
-        case OP_CATCH_CHECK: {
+        CASE(CATCH_CHECK): {
             SAVE();
             if (!exc_check_catch_type(vm, POP())) {
                 r = qv_exc();
                 goto on_error;
             }
-            break;
+            NEXT;
         }
-        case OP_CATCH_VALUE: {
+        CASE(CATCH_VALUE): {
             qexc *e = AS_EXCV(TOP());
             if (!IS_NIL(e->payload))
                 TOP() = e->payload;
-            break;
+            NEXT;
         }
-        case OP_RAISE: {
+        CASE(RAISE): {
             SAVE();
             r = exc_raise_value(vm, POP());
             goto on_error;
         }
-        case OP_RAISE_ERR: {
+        CASE(RAISE_ERR): {
             unsigned kind = READ_U16();
             qstr *msg = KSTR(READ_U16());
             SAVE();
             r = vm_raise(vm, (qerr_kind)kind, "%s", msg->data);
             goto on_error;
         }
-        case OP_BUILD_STR: {
+        CASE(BUILD_STR): {
             unsigned n = READ_U16();
             SAVE();
             r = build_str(vm, &s->values[s->sp - n], (int)n);
             CHECK(r);
             s->sp -= n;
             PUSH(r);
-            break;
+            NEXT;
         }
-        case OP_FORMAT: {
+        CASE(FORMAT): {
             qstr *spec = KSTR(READ_U16());
             SAVE();
             r = format_value(vm, TOP(), spec);
             CHECK(r);
             TOP() = r;
-            break;
+            NEXT;
         }
-        case OP_MATCH_RANGE: {
+        CASE(MATCH_RANGE): {
             unsigned flags = READ_U16();
             unsigned n = (flags & RANGE_STEP) ? 4 : 3;
             SAVE();
@@ -1364,26 +1385,26 @@ qval interp_run(qvm *vm, uint32_t stop, bool raising)
             CHECK(r);
             s->sp -= n;
             PUSH(r);
-            break;
+            NEXT;
         }
-        case OP_USE: {
+        CASE(USE): {
             qstr *path = KSTR(READ_U16()), *alias = KSTR(READ_U16());
             SAVE();
             r = module_use(vm, path, f->fn->proto->file->data);
             CHECK(r);
             AS_MODULE(r)->name = alias; /* modules print as the name they were last imported by */
             PUSH(r);
-            break;
+            NEXT;
         }
-        case OP_IMPORT_NAME: {
+        CASE(IMPORT_NAME): {
             qstr *name = KSTR(READ_U16());
             SAVE();
             r = module_import_name(vm, TOP(), name);
             CHECK(r);
             TOP() = r;
-            break;
+            NEXT;
         }
-        case OP_TYPE_DEF: {
+        CASE(TYPE_DEF): {
             qtype *tmpl = AS_TYPE(K(READ_U16()));
             unsigned nmethods = READ_U16();
             unsigned ndef = 0, ntraits = tmpl->traits->len;
@@ -1396,10 +1417,10 @@ qval interp_run(qvm *vm, uint32_t stop, bool raising)
             CHECK(r);
             s->sp = first;
             PUSH(r);
-            break;
+            NEXT;
         }
-        case OP_TRAIT_DEF: PUSH(K(READ_U16())); break;
-        case OP_DECORATE: {
+        CASE(TRAIT_DEF): PUSH(K(READ_U16())); NEXT;
+        CASE(DECORATE): {
             qarray *spec = AS_ARRAY(K(READ_U16()));
             size_t first = s->sp - spec->len - 2;
             SAVE();
@@ -1408,9 +1429,9 @@ qval interp_run(qvm *vm, uint32_t stop, bool raising)
             CHECK(r);
             s->sp = first;
             PUSH(r);
-            break;
+            NEXT;
         }
-        case OP_CHECK_RET: {
+        CASE(CHECK_RET): {
             qstr *type = KSTR(READ_U16());
             if (!type_matches(vm, TOP(), type)) {
                 SAVE();
@@ -1418,18 +1439,18 @@ qval interp_run(qvm *vm, uint32_t stop, bool raising)
                              type->data, vm_cls_name(TOP()));
                 goto on_error;
             }
-            break;
+            NEXT;
         }
-        case OP_AWAIT: {
+        CASE(AWAIT): {
             qtask *t = task_of(TOP());
             if (!t) /* awaiting a plain value yields the value */
-                break;
+                NEXT;
             SAVE();
             if (task_is_done(t)) {
                 r = task_result(vm, t);
                 CHECK(r);
                 TOP() = r;
-                break;
+                NEXT;
             }
             s->sp--;
             r = await_task(vm, t);
@@ -1437,7 +1458,7 @@ qval interp_run(qvm *vm, uint32_t stop, bool raising)
                 return r;
             CHECK(r);
             PUSH(r);
-            break;
+            NEXT;
         }
         default:
             SAVE();

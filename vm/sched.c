@@ -43,8 +43,9 @@ void sched_ready(qvm *vm, qtask *t)
     else
         vm->ready_head = t;
     vm->ready_tail = t;
-    uv_loop_t *loop = vm_loop(vm);
-    (void)loop;
+    vm_loop(vm);
+    if (uv_is_closing((uv_handle_t *)vm->idle))
+        return; /* the VM is being freed */
     if (!uv_is_active((uv_handle_t *)vm->idle)) {
         uv_idle_start(vm->idle, on_idle);
         uv_ref((uv_handle_t *)vm->idle);
@@ -112,6 +113,70 @@ qval vm_block_on(qvm *vm, qval v)
     return task_result(vm, t);
 }
 
+/* ---- blocking C work on the libuv thread pool ---------------------------------- */
+
+typedef struct blocking {
+    uv_work_t req;
+    qvm *vm;
+    qtask *task;              /* NULL once the task was cancelled */
+    void (*work)(void *data);
+    void (*done)(qvm *vm, qtask *t, void *data);
+    void *data;
+} blocking;
+
+static void blocking_work(uv_work_t *req)
+{
+    blocking *b = req->data;
+    b->work(b->data);
+}
+
+static void blocking_after(uv_work_t *req, int status)
+{
+    (void)status; /* UV_ECANCELED: cancelled before it started; task is NULL then */
+    blocking *b = req->data;
+    if (b->task)
+        task_set_cancel(b->task, NULL, NULL);
+    b->done(b->vm, b->task, b->data);
+    free(b);
+}
+
+/* A pool thread cannot be stopped: if the work has started, it finishes
+ * and done() only gets to clean up. */
+static void blocking_cancel(qvm *vm, qtask *t, void *data)
+{
+    (void)vm, (void)t;
+    blocking *b = data;
+    b->task = NULL;
+    uv_cancel((uv_req_t *)&b->req);
+}
+
+qtask *vm_run_blocking(qvm *vm, void (*work)(void *data),
+                       void (*done)(qvm *vm, qtask *t, void *data), void *data)
+{
+    blocking *b = malloc(sizeof *b);
+    if (!b)
+        abort();
+    qtask *t = task_new_pending(vm, "blocking");
+    b->vm = vm;
+    b->task = t;
+    b->work = work;
+    b->done = done;
+    b->data = data;
+    b->req.data = b;
+    int rc = uv_queue_work(vm_loop(vm), &b->req, blocking_work, blocking_after);
+    if (rc != 0) {
+        free(b);
+        task_reject(vm, t, exc_new(vm, vm_err_type(vm, E_RUNTIME),
+                                   str_printf(vm, "cannot queue blocking work: %s", uv_strerror(rc))));
+        done(vm, NULL, data);
+        return t;
+    }
+    task_set_cancel(t, blocking_cancel, b);
+    return t;
+}
+
+/* ---- shutting down ---------------------------------------------------------------- */
+
 static void free_handle(uv_handle_t *h)
 {
     free(h);
@@ -129,6 +194,7 @@ void sched_free(qvm *vm)
 {
     if (!vm->loop)
         return;
+    timers_free(vm);
     if (vm->own_loop) {
         uv_walk(vm->loop, close_walk, NULL);
         uv_run(vm->loop, UV_RUN_DEFAULT);

@@ -162,8 +162,14 @@ void task_hold(qtask *t, qval v)
     t->hold = v;
 }
 
+/* The first waiter has its own slot: a task awaited by one other (the
+ * common case) then needs no array. */
 void task_watch(qvm *vm, qtask *waiter, qtask *source)
 {
+    if (!source->waiter) {
+        source->waiter = waiter;
+        return;
+    }
     if (!source->waiters)
         source->waiters = arr_new(vm, 2);
     arr_push(vm, source->waiters, qv_obj(waiter));
@@ -171,6 +177,10 @@ void task_watch(qvm *vm, qtask *waiter, qtask *source)
 
 void task_unwatch(qtask *waiter, qtask *source)
 {
+    if (source->waiter == waiter) {
+        source->waiter = NULL;
+        return;
+    }
     qarray *w = source->waiters;
     for (uint32_t i = 0; w && i < w->len; i++) {
         if (w->items[i].as.o == (qobj *)waiter) {
@@ -179,6 +189,11 @@ void task_unwatch(qtask *waiter, qtask *source)
             return;
         }
     }
+}
+
+static bool task_has_waiters(const qtask *t)
+{
+    return t->waiter || (t->waiters && t->waiters->len);
 }
 
 /* Cancel what a finished owner left running.  Cancelling one task can
@@ -196,6 +211,16 @@ static void cancel_owned(qvm *vm, qtask **head)
     vm_pop_roots(vm, 1);
 }
 
+static void wake_waiter(qvm *vm, qtask *waiter, qtask *source)
+{
+    if (task_is_done(waiter))
+        return;
+    if (waiter->wake)
+        waiter->wake(vm, waiter, source);
+    else if (waiter->awaiting == source)
+        sched_ready(vm, waiter);
+}
+
 /* Record the outcome and wake whoever waits. */
 static void finish(qvm *vm, qtask *t, qtask_state state)
 {
@@ -208,17 +233,14 @@ static void finish(qvm *vm, qtask *t, qtask_state state)
         stack_free(vm, t->stack);
         t->stack = NULL;
     }
+    qtask *first = t->waiter;
     qarray *w = t->waiters;
+    t->waiter = NULL;
     t->waiters = NULL;
-    for (uint32_t i = 0; w && i < w->len; i++) {
-        qtask *waiter = (qtask *)w->items[i].as.o;
-        if (task_is_done(waiter))
-            continue;
-        if (waiter->wake)
-            waiter->wake(vm, waiter, t);
-        else if (waiter->awaiting == t)
-            sched_ready(vm, waiter);
-    }
+    if (first)
+        wake_waiter(vm, first, t);
+    for (uint32_t i = 0; w && i < w->len; i++)
+        wake_waiter(vm, (qtask *)w->items[i].as.o, t);
     if (t->scope == t)
         cancel_owned(vm, &t->kids);
 }
@@ -303,8 +325,11 @@ qval task_start_call(qvm *vm, qclosure *cl, size_t at, int argc, qdict *kw)
 {
     qstack *caller = vm->stack;
     qtask *t = task_alloc(vm, cl->proto->name);
-    if (vm->current)
-        t->locals = vm->current->locals;
+    qtask *cur = vm->current;
+    /* The caller's task-locals are shared, so create them now: a set on
+     * either side must be seen by the other.  Spawned tasks start empty. */
+    if (cur && !cur->spawning)
+        t->locals = task_locals(vm);
     t->stack = stack_new(vm);
     stack_reserve(t->stack, (size_t)argc + 1);
     memcpy(t->stack->values, &caller->values[at], ((size_t)argc + 1) * sizeof(qval));
@@ -329,12 +354,13 @@ qval task_start_call(qvm *vm, qclosure *cl, size_t at, int argc, qdict *kw)
 
 qval task_spawn(qvm *vm, qval fn, int argc, qval *argv, bool fresh_locals)
 {
-    qdict *saved = vm->current ? vm->current->locals : NULL;
-    if (fresh_locals && vm->current)
-        vm->current->locals = NULL; /* the new task starts with an empty set */
+    qtask *cur = vm->current;
+    bool saved = cur && cur->spawning;
+    if (cur && fresh_locals)
+        cur->spawning = true; /* the tasks fn starts get an empty set */
     qval r = vm_call(vm, fn, argc, argv);
-    if (fresh_locals && vm->current)
-        vm->current->locals = saved;
+    if (cur)
+        cur->spawning = saved;
     if (IS_EXC(r) || task_of(r))
         return r;
     /* A plain function: its value, as an already finished task. */
@@ -351,6 +377,38 @@ qdict *task_locals(qvm *vm)
     if (!t->locals)
         t->locals = dict_new(vm);
     return t->locals;
+}
+
+/* async.with_context: call fn() with the task-locals extended by `extra`
+ * (in a copy: the caller's own set is left as it was).  An async fn's task
+ * keeps the extended set.  Outside any task a stand-in task is current
+ * during the call, so that task-locals work there too. */
+qval task_with_locals(qvm *vm, qval fn, qdict *extra)
+{
+    qtask *stand_in = NULL;
+    if (!vm->current) {
+        stand_in = task_new_pending(vm, "context");
+        vm->current = stand_in;
+    }
+    qtask *cur = vm->current;
+    qdict *saved = cur->locals;
+    qdict *ctx = dict_new(vm);
+    for (uint32_t i = 0; saved && i < saved->used; i++)
+        if (saved->entries[i].key)
+            dict_set(vm, ctx, saved->entries[i].key, saved->entries[i].val);
+    for (uint32_t i = 0; i < extra->used; i++)
+        if (extra->entries[i].key)
+            dict_set(vm, ctx, extra->entries[i].key, extra->entries[i].val);
+    cur->locals = ctx;
+    vm_push_root(vm, saved ? qv_obj(saved) : qv_nil());
+    qval r = vm_call(vm, fn, 0, NULL);
+    vm_pop_roots(vm, 1);
+    cur->locals = saved;
+    if (stand_in) {
+        vm->current = NULL;
+        task_resolve(vm, stand_in, qv_nil());
+    }
+    return r;
 }
 
 /* ---- cancellation ------------------------------------------------------------------------- */
@@ -374,7 +432,7 @@ void task_cancel(qvm *vm, qtask *t)
         if (a) {
             task_unwatch(t, a);
             /* A native operation nobody else waits for is aborted too. */
-            if (!a->stack && (!a->waiters || a->waiters->len == 0))
+            if (!a->stack && !task_has_waiters(a))
                 task_cancel(vm, a);
         }
         sched_ready(vm, t);
@@ -398,6 +456,7 @@ void task_mark(qvm *vm, qtask *t)
     vm_mark_value(vm, t->hold);
     vm_mark_obj(vm, (qobj *)t->exc);
     vm_mark_obj(vm, (qobj *)t->awaiting);
+    vm_mark_obj(vm, (qobj *)t->waiter);
     vm_mark_obj(vm, (qobj *)t->waiters);
     vm_mark_obj(vm, (qobj *)t->scope);
     vm_mark_obj(vm, (qobj *)t->locals);

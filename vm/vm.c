@@ -105,10 +105,50 @@ const qvm_options *vm_get_options(qvm *vm)
     return &vm->opts;
 }
 
+/* ---- per-VM state of native modules ---------------------------------------------- */
+
+typedef struct qmodstate {
+    struct qmodstate *next;
+    const char *key;
+    void *state;
+    void (*free_fn)(qvm *vm, void *state);
+} qmodstate;
+
+void *vm_module_state(qvm *vm, const char *key)
+{
+    for (qmodstate *s = vm->modstates; s; s = s->next)
+        if (strcmp(s->key, key) == 0)
+            return s->state;
+    return NULL;
+}
+
+void vm_set_module_state(qvm *vm, const char *key, void *state,
+                         void (*free_fn)(qvm *vm, void *state))
+{
+    qmodstate *s = malloc(sizeof *s);
+    if (!s)
+        abort();
+    *s = (qmodstate){vm->modstates, key, state, free_fn};
+    vm->modstates = s;
+}
+
+/* Before the loop goes: modules may still close their handles on it. */
+static void modstates_free(qvm *vm)
+{
+    while (vm->modstates) {
+        qmodstate *s = vm->modstates;
+        vm->modstates = s->next;
+        if (s->free_fn)
+            s->free_fn(vm, s->state);
+        free(s);
+    }
+}
+
 void vm_free(qvm *vm)
 {
     if (!vm)
         return;
+    modstates_free(vm);
     sched_free(vm);
     vm->live = NULL;
     stack_free(vm, vm->base_stack);
@@ -204,6 +244,19 @@ void vm_add_statics(qvm *vm, qtype *t, const qmethod_def *defs)
 qtype *vm_builtin_type(qvm *vm, qclass_id c)
 {
     return vm->types[c];
+}
+
+qtype *vm_new_exc_type(qvm *vm, const char *name, qtype *parent)
+{
+    qtype *t = type_new(vm, QT_EXC, str_intern_cstr(vm, name));
+    t->parent = parent ? parent : vm->err_types[E_ERR];
+    return t;
+}
+
+bool vm_caller_is_async(qvm *vm)
+{
+    qstack *s = vm->stack;
+    return s->nframes > 0 && s->frames[s->nframes - 1].fn->proto->is_async;
 }
 
 qtype *vm_new_cdata_type(qvm *vm, const char *name, const qmethod_def *methods)

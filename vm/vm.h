@@ -236,6 +236,22 @@ qcdata *cdata_new(qvm *vm, qtype *t, const qcdata_class *cls, void *data);
 /* Checked access: NULL (and TypeErr raised) unless v is a cdata of class cls. */
 void *cdata_get(qvm *vm, qval v, const qcdata_class *cls);
 
+/* A new exception type (catchable by name, and by `catch e: P` for its
+ * ancestors P); not registered as a global.  Keep it reachable, e.g. by
+ * exporting it from the module. */
+qtype *vm_new_exc_type(qvm *vm, const char *name, qtype *parent);
+
+/* Per-VM state of a native module, found by key (its path): NULL until
+ * set.  free_fn runs at vm_free before the event loop is torn down, so it
+ * may still uv_close handles on vm_loop(). */
+void *vm_module_state(qvm *vm, const char *key);
+void vm_set_module_state(qvm *vm, const char *key, void *state,
+                         void (*free_fn)(qvm *vm, void *state));
+/* Is the innermost running Quest function an `async fun`?  A native with
+ * an async form returns a pending Task to such a caller (it will await it)
+ * and blocks on the Task for any other caller. */
+bool vm_caller_is_async(qvm *vm);
+
 void module_export(qvm *vm, qmodule *m, const char *name, qval v);
 void module_export_fns(qvm *vm, qmodule *m, const qmethod_def *defs);
 
@@ -326,6 +342,17 @@ void vm_task_set_name(qtask *t, qstr *name);
 bool vm_task_cancelled(const qtask *t);   /* cancel() was called on it */
 /* Start an async call the way `f(args)` does: a Task running fn. */
 qval task_spawn(qvm *vm, qval fn, int argc, qval *argv, bool fresh_locals);
+/* Call fn() with the task-locals extended by `extra` (async.with_context). */
+qval task_with_locals(qvm *vm, qval fn, qdict *extra);
+/* A pending task resolved with nil after secs seconds (vm/timer.c);
+ * cancelling it stops the timer. */
+qtask *task_sleep(qvm *vm, double secs);
+/* Run work(data) on the libuv thread pool, then done(vm, t, data) on the
+ * loop thread, which must resolve or reject t from what work produced.
+ * work must not touch the VM.  When the task is cancelled first, done gets
+ * t == NULL (work may or may not have run) and only frees data. */
+qtask *vm_run_blocking(qvm *vm, void (*work)(void *data),
+                       void (*done)(qvm *vm, qtask *t, void *data), void *data);
 /* Channels (vm/channel.c).  capacity -1: unbounded. */
 typedef struct qchannel qchannel;
 qchannel *channel_new(qvm *vm, int64_t capacity);

@@ -44,14 +44,16 @@ struct qtask {
     bool cancelled;         /* cancel() was called (sticky) */
     bool detached;
     bool queued;            /* in the ready queue */
+    bool spawning;          /* async.spawn is starting a task: it gets no task-locals */
+    int entry_c_depth;      /* vm->c_depth while its own run() is active */
     int64_t id;
     qstr *name;
     qstack *stack;
-    int entry_c_depth;      /* vm->c_depth while its own run() is active */
     qval result;
     qexc *exc;
     struct qtask *awaiting; /* what this Quest task is suspended on */
-    qarray *waiters;        /* tasks to wake when this one finishes */
+    struct qtask *waiter;   /* the first task to wake when this one finishes */
+    qarray *waiters;        /* the others (most tasks have one waiter at most) */
     struct qtask *scope;    /* the owner whose end cancels this task (NULL: top level) */
     struct qtask *kids;     /* unfinished tasks owned by this one (when it is a scope) */
     struct qtask *sib_prev, *sib_next; /* in scope->kids or vm->orphans */
@@ -108,6 +110,7 @@ struct qvm {
     uv_loop_t *loop;
     bool own_loop;
     uv_idle_t *idle;      /* drains the ready queue from inside the loop */
+    struct qtimers *timers; /* timer.c: sleeping tasks, grouped by duration */
     int loop_running;     /* inside uv_run: blocking is not allowed */
     int64_t budget_left;  /* safe points left in this run (opts.cpu_budget) */
     bool budget_hit;
@@ -117,6 +120,7 @@ struct qvm {
     int c_depth;          /* nested vm_call depth on the C stack */
     qval redirect[3];     /* stdout (1) / stderr (2) sinks; nil = the real stream */
     uint64_t next_id;     /* for _id() */
+    struct qmodstate *modstates; /* vm.c: native modules' per-VM state */
 };
 
 #define TOMB ((qstr *)(uintptr_t)1)
@@ -218,6 +222,9 @@ void channel_init_class(qvm *vm, qtype *t);
 void sched_ready(qvm *vm, qtask *t);
 void sched_drain(qvm *vm);
 void sched_free(qvm *vm);
+
+/* timer.c: close the VM's timers (at vm_free, before the loop closes). */
+void timers_free(qvm *vm);
 
 /* interp.c: run the current stack's frames from `stop`; with `raising`, the
  * pending exception is raised at the current instruction first. */

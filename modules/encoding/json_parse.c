@@ -82,6 +82,8 @@ static void jp_push(jparser *jp, qval v)
 
 static void jp_sappend(jparser *jp, const void *s, size_t n)
 {
+    if (n == 0)
+        return;
     if (jp->slen + n > jp->scap)
         jp->sbuf = jp_grow(jp->sbuf, &jp->scap, jp->slen + n, 1);
     memcpy(jp->sbuf + jp->slen, s, n);

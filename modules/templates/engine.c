@@ -314,7 +314,8 @@ bool tpl_engine_load_glob(qvm *vm, tpl_engine *e, const char *pattern)
     } else {
         eng_walk(&l, base, "", 0);
     }
-    qsort(l.found, l.nfound, sizeof *l.found, eng_cmp);
+    if (l.nfound > 1)
+        qsort(l.found, l.nfound, sizeof *l.found, eng_cmp);
     bool ok = true;
     for (size_t i = 0; i < l.nfound; i++) {
         ok = ok && eng_load_file(&l, base, l.found[i]);

@@ -344,7 +344,35 @@ static bool ev_call(tpl_rs *rs, const tpl_expr *e, qval *out)
 
 /* ---- entry points ---------------------------------------------------------------------------------- */
 
+/* Expressions evaluated inside one another at most (long `a + b + c ...`
+ * chains and nested macro calls make deep trees): the C stack's bound. */
+enum { MAX_EVAL_DEPTH = 500 };
+
+static bool ev_enter(tpl_rs *rs, const tpl_expr *e)
+{
+    if (++rs->eval_depth <= MAX_EVAL_DEPTH)
+        return true;
+    return tpl_fail(rs, e->line, e->col, "expression nested more than %d levels deep", MAX_EVAL_DEPTH);
+}
+
+static bool ev_expr(tpl_rs *rs, const tpl_expr *e, qval *out);
+static bool ev_bool(tpl_rs *rs, const tpl_expr *e, bool *out);
+
 bool tpl_eval(tpl_rs *rs, const tpl_expr *e, qval *out)
+{
+    bool ok = ev_enter(rs, e) && ev_expr(rs, e, out);
+    rs->eval_depth--;
+    return ok;
+}
+
+bool tpl_eval_bool(tpl_rs *rs, const tpl_expr *e, bool *out)
+{
+    bool ok = ev_enter(rs, e) && ev_bool(rs, e, out);
+    rs->eval_depth--;
+    return ok;
+}
+
+static bool ev_expr(tpl_rs *rs, const tpl_expr *e, qval *out)
 {
     bool b;
     switch ((tpl_expr_kind)e->kind) {
@@ -378,7 +406,7 @@ bool tpl_eval(tpl_rs *rs, const tpl_expr *e, qval *out)
     return true;
 }
 
-bool tpl_eval_bool(tpl_rs *rs, const tpl_expr *e, bool *out)
+static bool ev_bool(tpl_rs *rs, const tpl_expr *e, bool *out)
 {
     switch ((tpl_expr_kind)e->kind) {
     case X_AND:

@@ -209,6 +209,17 @@ static qstr *p_ident(tpl_parser *p, const char *what)
 
 static tpl_expr *p_expr(tpl_parser *p);
 
+enum { MAX_NESTING = 100 };
+
+/* Enter one more level of recursion; false (failing) past MAX_NESTING. */
+static bool p_enter(tpl_parser *p)
+{
+    if (++p->nesting <= MAX_NESTING)
+        return true;
+    return p_fail(p, p->tok.line, p->tok.col, "template nested more than %d levels deep",
+                  MAX_NESTING);
+}
+
 static tpl_expr *x_new(tpl_parser *p, tpl_expr_kind kind, uint32_t line, uint32_t col)
 {
     tpl_expr *e = p_new(p, sizeof *e);
@@ -504,7 +515,8 @@ static tpl_expr *p_atom(tpl_parser *p)
                 return p_const(p, qv_int(-p->tok.i));
             if (p->tok.kind == TK_FLOAT)
                 return p_const(p, qv_float(-p->tok.f));
-            tpl_expr *a = p_atom(p);
+            tpl_expr *a = p_enter(p) ? p_atom(p) : NULL;
+            p->nesting--;
             if (!a)
                 return NULL;
             tpl_expr *e = x_new(p, X_NEG, t.line, t.col);
@@ -695,7 +707,8 @@ static tpl_expr *p_not(tpl_parser *p)
     tpl_token t = p->tok;
     if (!p_next(p))
         return NULL;
-    tpl_expr *a = p_not(p);
+    tpl_expr *a = p_enter(p) ? p_not(p) : NULL;
+    p->nesting--;
     if (!a)
         return NULL;
     tpl_expr *e = x_new(p, X_NOT, t.line, t.col);
@@ -721,17 +734,6 @@ static tpl_expr *p_logic(tpl_parser *p, const char *word, tpl_expr_kind kind,
 static tpl_expr *p_and(tpl_parser *p)
 {
     return p_logic(p, "and", X_AND, p_not);
-}
-
-enum { MAX_NESTING = 100 };
-
-/* Enter one more level of recursion; false (failing) past MAX_NESTING. */
-static bool p_enter(tpl_parser *p)
-{
-    if (++p->nesting <= MAX_NESTING)
-        return true;
-    return p_fail(p, p->tok.line, p->tok.col, "template nested more than %d levels deep",
-                  MAX_NESTING);
 }
 
 static tpl_expr *p_expr(tpl_parser *p)
@@ -1143,10 +1145,8 @@ static bool p_output(tpl_parser *p, pvec *body, const tpl_token *open)
     n->u.expr = e;
     /* Escaping, decided as Tera does: never after a final `safe`, nor for
      * a `~` concatenation or a macro call with no filter after it. */
-    const tpl_expr *x = e;
-    while (x->kind == X_FILTER && x->op == tpl_filter_safe)
-        x = x->u.call.target;
-    n->flag = x == e && x->kind != X_CONCAT && x->kind != X_MACRO;
+    bool last_safe = e->kind == X_FILTER && e->op == tpl_filter_safe;
+    n->flag = !last_safe && e->kind != X_CONCAT && e->kind != X_MACRO;
     return true;
 }
 

@@ -295,6 +295,7 @@ struct tpl_rs {
     const tpl_template *where;       /* template whose nodes are being rendered */
     int depth;                       /* nested includes and macro calls */
     int nesting;                     /* bodies being rendered */
+    int eval_depth;                  /* expressions being evaluated */
     int64_t budget;
     bool failed;
     qbuf err;                        /* first error's message */

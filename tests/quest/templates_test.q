@@ -398,6 +398,13 @@ describe("malformed templates", fun ()
         assert(parse_error("{{ 1 + }}").contains("expected an expression"), "expression")
     end)
 
+    it("refuses runaway nesting instead of exhausting the stack", fun ()
+        assert(parse_error("{{ " .. "(".repeat(500) .. "1" .. ")".repeat(500) .. " }}").contains("nested more than"), "parens")
+        assert(parse_error("{% if a %}".repeat(300)).contains("nested more than"), "tags")
+        let msg = error_of(fun () r("{{ " .. "1 + ".repeat(2000) .. "1 }}") end)
+        assert(msg.contains("nested more than"), msg)
+    end)
+
     it("keeps the engine usable after a failed add", fun ()
         let t = templates.create()
         t.add_template("good", "ok")

@@ -74,11 +74,13 @@ fun parse_param(inner, pattern)
     {"type": "param", "name": name, "param_type": kind}
 end
 
-## Parse a route pattern into its segments: an Array of
-## {type: "static", value} and {type: "param", name, param_type} Dicts.
-## Raises ValueErr for a malformed parameter or a path parameter that is
-## not the last segment.
 pub fun parse_pattern(pattern)
+    """
+    Parse a route pattern into its segments: an Array of
+    {type: "static", value} and {type: "param", name, param_type} Dicts.
+    Raises ValueErr for a malformed parameter or a path parameter that is
+    not the last segment.
+    """
     let segments = []
     for part in pattern.split("/")
         if part == ""
@@ -160,10 +162,12 @@ fun match_parts(segments, parts)
     params
 end
 
-## Match a request path against parsed pattern segments (see
-## parse_pattern): the Dict of captured parameters, or nil when the path
-## does not match.
 pub fun match_path(segments, path)
+    """
+    Match a request path against parsed pattern segments (see
+    parse_pattern): the Dict of captured parameters, or nil when the path
+    does not match.
+    """
     match_parts(segments, path_parts(path))
 end
 
@@ -211,17 +215,19 @@ end
 
 # ---- routers ----------------------------------------------------------------------------
 
-## A set of routes.  `routes` lists them in the order they are tried, each a
-## Dict {method, pattern, pattern_segments, handler, priority}.
 pub type Router
+    """
+    A set of routes.  `routes` lists them in the order they are tried, each a
+    Dict {method, pattern, pattern_segments, handler, priority}.
+    """
     pub routes = []
     # Routes without parameters, by "METHOD a/b", so most lookups are one
     # Dict access; the others are scanned in order.
     _exact = {}
     _dynamic = []
 
-    ## Register handler for method (upper-cased; "*" for any) and pattern.
     fun add(method, pattern, handler)
+        "Register handler for method (upper-cased; \"*\" for any) and pattern."
         let segments = parse_pattern(pattern)
         let route = {
             "method": method.upper(),
@@ -276,8 +282,8 @@ pub type Router
         self.add("OPTIONS", pattern, handler)
     end
 
-    ## Register handler for every method.
     fun any(pattern, handler)
+        "Register handler for every method."
         self.add("*", pattern, handler)
     end
 
@@ -294,8 +300,8 @@ pub type Router
         list.push(route)
     end
 
-    ## The route answering method and path, as {route, params}, or nil.
     fun lookup(method, path)
+        "The route answering method and path, as {route, params}, or nil."
         let parts = path_parts(path)
         let joined = parts.join("/")
         let route = self._exact.get(method .. " " .. joined)
@@ -319,9 +325,11 @@ pub type Router
         nil
     end
 
-    ## The methods of the routes whose pattern matches path, whatever the
-    ## request's method ("*" for a route added with `any`).
     fun allowed_methods(path)
+        """
+        The methods of the routes whose pattern matches path, whatever the
+        request's method ("*" for a route added with `any`).
+        """
         let parts = path_parts(path)
         let methods = []
         for r in self.routes
@@ -332,11 +340,13 @@ pub type Router
         methods
     end
 
-    ## Call the handler matching req["method"] and req["path"], with the
-    ## captured parameters in req["params"], and return what it returns (a
-    ## Task for an async handler).  Without a match: not_found_handler(req)
-    ## when one is given, else nil.
     fun _dispatch(req, not_found_handler)
+        """
+        Call the handler matching req["method"] and req["path"], with the
+        captured parameters in req["params"], and return what it returns (a
+        Task for an async handler).  Without a match: not_found_handler(req)
+        when one is given, else nil.
+        """
         let found = self.lookup(req["method"], req["path"])
         if found != nil
             req["params"] = found["params"]
@@ -348,9 +358,11 @@ pub type Router
         nil
     end
 
-    ## Like _dispatch, but hands back req itself when no route matches (the
-    ## middleware convention: a request means "carry on").
     fun dispatch(req)
+        """
+        Like _dispatch, but hands back req itself when no route matches (the
+        middleware convention: a request means "carry on").
+        """
         let found = self.lookup(req["method"], req["path"])
         if found == nil
             return req
@@ -360,7 +372,7 @@ pub type Router
     end
 end
 
-## router._dispatch(req, nil), as a function.
 pub fun dispatch_router(router, req)
+    "router._dispatch(req, nil), as a function."
     router._dispatch(req, nil)
 end
