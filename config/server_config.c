@@ -25,6 +25,10 @@ static void defaults(srv_config *cfg)
     cfg->cpu_budget = 200000000;
     cfg->max_connections = 10000;
     cfg->access_log = true;
+    cfg->ws_ping_interval = 30;
+    cfg->ws_max_message_size = 1u << 20;
+    cfg->ws_max_send_queue = 4u << 20;
+    cfg->ws_max_recv_queue = 256;
 }
 
 static bool fail(const char *what, const char *value)
@@ -91,6 +95,23 @@ static bool set_key(srv_config *cfg, const char *key, const char *v)
         if (strcmp(v, "json") && strcmp(v, "text"))
             return fail("log_format (text or json)", v);
         cfg->log_json = !strcmp(v, "json");
+    } else if (!strcmp(key, "ws_ping_interval")) {
+        return set_number(&cfg->ws_ping_interval, "ws_ping_interval", v, 0, 86400);
+    } else if (!strcmp(key, "ws_idle_timeout")) {
+        return set_number(&cfg->ws_idle_timeout, "ws_idle_timeout", v, 0, 86400 * 7);
+    } else if (!strcmp(key, "ws_max_message_size") || !strcmp(key, "ws_max_send_queue")) {
+        if (!set_number(&d, key, v, 1, 1e12))
+            return false;
+        if (!strcmp(key, "ws_max_message_size"))
+            cfg->ws_max_message_size = (size_t)d;
+        else
+            cfg->ws_max_send_queue = (size_t)d;
+    } else if (!strcmp(key, "ws_max_recv_queue")) {
+        if (!set_number(&d, "ws_max_recv_queue", v, 1, 1e7))
+            return false;
+        cfg->ws_max_recv_queue = (int)d;
+    } else if (!strcmp(key, "ws_origins")) { /* comma separated, like trusted_proxies */
+        snprintf(cfg->ws_origins, sizeof cfg->ws_origins, "%s", v);
     } else if (!strcmp(key, "trusted_proxies")) {
         /* comma separated */
         cfg->nproxies = 0;
@@ -166,7 +187,8 @@ static bool from_env(srv_config *cfg)
     static const char *const keys[] = {
         "host", "port", "workers", "max_body_size", "request_timeout", "keepalive_timeout",
         "drain_timeout", "cpu_budget", "max_connections", "http2", "debug", "access_log",
-        "log_format", "trusted_proxies", NULL,
+        "log_format", "trusted_proxies", "ws_ping_interval", "ws_idle_timeout", "ws_max_message_size",
+        "ws_max_send_queue", "ws_max_recv_queue", "ws_origins", NULL,
     };
     for (int i = 0; keys[i]; i++) {
         char name[64] = "QUEST_";

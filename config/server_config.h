@@ -31,6 +31,13 @@ typedef struct srv_config {
     bool access_log;
     int nproxies;              /* trusted proxies for X-Forwarded-For/-Proto */
     char proxies[SRV_MAX_PROXIES][64];
+    /* WebSocket (server/srv_ws.c) */
+    double ws_ping_interval;   /* seconds between pings; no pong by the next one closes (0: no pings) */
+    double ws_idle_timeout;    /* seconds without a message from the client before closing (0: never) */
+    size_t ws_max_message_size; /* bytes; a larger incoming message closes with 1009 */
+    size_t ws_max_send_queue;  /* bytes waiting for a slow client before it is closed with 1008 */
+    int ws_max_recv_queue;     /* messages received but not yet read by the handler, ditto */
+    char ws_origins[1024];     /* allowed Origin values, comma separated (empty: any) */
 } srv_config;
 
 /* Fill cfg for this command line; false (with a message on stderr) when a

@@ -16,22 +16,23 @@ failures=0
 errors=$(mktemp)
 trap 'rm -f "$errors"' EXIT
 
-# best_time CMD...: the best wall-clock seconds of $runs runs, or FAIL
-# (with the program's stderr shown).
+# best_time CMD...: the best CPU seconds (user + system) of $runs runs, or
+# FAIL (with the program's stderr shown).  CPU time, not wall time: this
+# machine is shared, and a busy neighbour stretches wall time but hardly
+# the CPU a program itself uses.
 best_time() {
-    local best='' start end ns i
+    local best='' t i
     for ((i = 0; i < runs; i++)); do
-        start=$(date +%s%N)
-        if ! "$@" >/dev/null 2>"$errors"; then
+        if ! /usr/bin/time -f '%U %S' -o "$errors.time" "$@" >/dev/null 2>"$errors"; then
             echo FAIL
             sed 's/^/    /' "$errors" >&2
             return
         fi
-        end=$(date +%s%N)
-        ns=$((end - start))
-        if [ -z "$best" ] || [ "$ns" -lt "$best" ]; then best=$ns; fi
+        t=$(awk '{ printf "%.3f", $1 + $2 }' "$errors.time")
+        if [ -z "$best" ] || awk -v a="$t" -v b="$best" 'BEGIN { exit !(a < b) }'; then best=$t; fi
     done
-    printf '%d.%03d\n' $((best / 1000000000)) $((best / 1000000 % 1000))
+    rm -f "$errors.time"
+    echo "$best"
 }
 
 # peer_time FILE INTERPRETER: time FILE if it exists, "-" if it does not.
@@ -51,7 +52,7 @@ interp_benchmarks() {
         echo "interpreter benchmarks: none yet (loadtest/interp/*.q); nothing ran"
         return
     fi
-    echo "interpreter benchmarks: $quest, best of $runs runs, seconds"
+    echo "interpreter benchmarks: $quest, best of $runs runs, CPU seconds"
     printf '%-24s %10s %10s %10s\n' benchmark quest lua5.4 python3
     for f in "${files[@]}"; do
         base=${f%.q}

@@ -6,6 +6,8 @@
  *   srv_response.c a Quest response value onto the wire
  *   srv_static.c   web.static() directories, served by h2o's file sender
  *   srv_log.c      access and error log lines
+ *   srv_ws.c       WebSocket upgrades, sessions and the WebSocket object
+ *   srv_bus.c      WebSocket pub/sub topics, across workers
  */
 #ifndef QUEST_SRV_H
 #define QUEST_SRV_H
@@ -48,6 +50,7 @@ typedef struct srv_worker {
     pthread_mutex_t *lock;
     pthread_cond_t *ready;
     int state;          /* 0 starting, 1 serving, -1 failed */
+    struct srv_ws_state *ws; /* srv_ws.c: WebSocket routes, sessions, topics */
 } srv_worker;
 
 /* srv_worker.c */
@@ -56,6 +59,8 @@ double srv_now(void);
 
 /* srv_request.c */
 int srv_on_req(h2o_handler_t *self, h2o_req_t *req);
+/* The request as the Quest Dict handlers receive. */
+qval srv_request_dict(srv_worker *w, h2o_req_t *req);
 
 /* srv_response.c: send v (Dict, Str, Bytes, nil) as the answer to req.
  * Returns the status sent. */
@@ -65,6 +70,13 @@ int srv_send_error(srv_worker *w, h2o_req_t *req, int status, const char *detail
 /* srv_static.c */
 void srv_static_load(srv_worker *w);
 bool srv_static_serve(srv_worker *w, h2o_req_t *req, int *status);
+
+/* srv_ws.c: set up after the app has loaded; answer a WebSocket handshake
+ * for a registered path (true: req is taken care of); close every
+ * WebSocket with 1001 when the worker drains. */
+void srv_ws_init(srv_worker *w);
+bool srv_ws_try_upgrade(srv_worker *w, h2o_req_t *req);
+void srv_ws_shutdown(srv_worker *w);
 
 /* srv_log.c */
 void srv_log_access(srv_worker *w, h2o_req_t *req, int status, size_t bytes, double started);

@@ -154,7 +154,7 @@ static qval body_value(qvm *vm, h2o_req_t *req)
     return qv_obj(bytes_new(vm, b, n)); /* binary uploads stay intact */
 }
 
-static qval request_dict(srv_worker *w, h2o_req_t *req)
+qval srv_request_dict(srv_worker *w, h2o_req_t *req)
 {
     qvm *vm = w->vm;
     qdict *d = dict_new(vm);
@@ -310,6 +310,8 @@ int srv_on_req(h2o_handler_t *self, h2o_req_t *req)
 {
     (void)self;
     srv_worker *w = req->conn->ctx->loop->data;
+    if (srv_ws_try_upgrade(w, req))
+        return 0;
     double started = srv_now();
     int status;
     if (srv_static_serve(w, req, &status)) {
@@ -319,7 +321,7 @@ int srv_on_req(h2o_handler_t *self, h2o_req_t *req)
     qvm *vm = w->vm;
     qtask *scope = task_new_pending(vm, "request");
     task_make_scope(vm, scope);
-    qval rq = request_dict(w, req);
+    qval rq = srv_request_dict(w, req);
     qtask *saved = vm_swap_current(vm, scope);
     vm_reset_budget(vm);
     qval r = vm_call(vm, w->handler, 1, &rq);

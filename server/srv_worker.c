@@ -170,6 +170,7 @@ static void on_stop(uv_async_t *a)
 {
     srv_worker *w = a->data;
     w->draining = true;
+    srv_ws_shutdown(w);
     uv_close((uv_handle_t *)&w->listener, close_cb_noop);
     h2o_context_request_shutdown(&w->ctx);
     w->drain_started = srv_now();
@@ -192,6 +193,7 @@ void *srv_worker_main(void *arg)
     h2o_context_init(&w->ctx, &w->loop, w->gconf);
     w->accept_ctx.ctx = &w->ctx;
     w->accept_ctx.hosts = w->gconf->hosts;
+    srv_ws_init(w);
     report_state(w, 1);
     uv_run(&w->loop, UV_RUN_DEFAULT);
     /* Leave without disposing: connections may remain (see stack.md §1),

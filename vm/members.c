@@ -278,6 +278,10 @@ static qval u_id(qvm *vm, qval self, int argc, qval *argv)
         return qv_int(0);
     if (IS_OBJ(self))
         return qv_int((int64_t)((uintptr_t)self.as.o >> 3));
+    /* Floats are values without identity: as in the reference, where each
+     * evaluation makes a new float object, every call gives a new id. */
+    if (IS_FLOAT(self))
+        return qv_int((int64_t)++vm->next_id);
     return qv_int(self.tag == QV_INT ? self.as.i : (int64_t)self.as.i ^ 0x5bd1e995);
 }
 

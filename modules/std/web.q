@@ -44,6 +44,7 @@ any of the steps above.
 
 use "std/conf"
 use "std/io"
+use "std/sys"
 use "std/web/router" as router_module
 
 # ---- configuration ([std.web] in quest.toml) --------------------------------------------
@@ -625,7 +626,8 @@ pub fun run(host = nil, port = nil)
     try
         serve = _serve
     catch e: NameErr
-        raise RuntimeErr.new("web.run needs the server: serve this app with `quest serve <app.q>`")
+        let script = sys.script_path or "app.q"
+        raise RuntimeErr.new("web.run needs the server: serve this app with `quest serve " .. script .. "`")
     end
     serve(opts)
 end
@@ -661,13 +663,17 @@ fun set_header(resp, name, value)
     resp["headers"][key] = value
 end
 
-# What a handler returned, as a response Dict.
+# What a handler returned, as a response Dict with a status and a headers
+# Dict (so after middleware can add headers without checking).
 fun as_response(value, req)
     if value != nil
         let kind = value.cls()
         if kind == "Dict"
             if not value.contains("status")
                 value["status"] = 200
+            end
+            if value.get("headers") == nil
+                value["headers"] = {}
             end
             return value
         elif kind == "Str"
@@ -809,7 +815,7 @@ async fun run_after(req, resp)
         for hook in _runtime_config["after_middlewares"]
             let out = await hook(req, resp)
             if out != nil and out.cls() == "Dict"
-                resp = out
+                resp = as_response(out, req)
             end
         end
     catch e
@@ -853,7 +859,7 @@ pub async fun _handle(req, fallback = nil)
             let out = await mw(req)
             if out != nil and out.cls() == "Dict"
                 if out.contains("status")
-                    resp = out
+                    resp = as_response(out, req)
                     break
                 end
                 req = out

@@ -10,6 +10,23 @@ use "std/web"
 
 let last_log = ""
 
+# The query string as the server decodes it: pairs split at the first "=",
+# both sides percent-decoded, a repeated key keeping its last value.
+fun parse_query(text)
+    let query = {}
+    for pair in text.split("&")
+        if pair != ""
+            let eq = pair.index_of("=")
+            if eq < 0
+                query[pair._url_decode()] = ""
+            else
+                query[pair.slice(0, eq)._url_decode()] = pair.slice(eq + 1, pair.len())._url_decode()
+            end
+        end
+    end
+    query
+end
+
 pub fun request(method, path, headers = nil, body = "")
     let query_string = ""
     let q = path.index_of("?")
@@ -21,7 +38,7 @@ pub fun request(method, path, headers = nil, body = "")
         "method": method,
         "path": path,
         "query_string": query_string,
-        "query": {},
+        "query": parse_query(query_string),
         "headers": headers or {},
         "body": body,
         "cookies": {},
