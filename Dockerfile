@@ -26,18 +26,19 @@ RUN meson setup /build -Dbuildtype=release \
 
 FROM debian:bookworm-slim
 # Runtime packages (bookworm names); their own dependencies come along.
+# curl is for the HEALTHCHECK.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       libh2o0.13 libuv1 libwslay1 libssl3 zlib1g \
       libpq5 libsqlite3-0 libcurl4 libpcre2-8-0 \
-      libgmp10 libedit2 libbz2-1.0 ca-certificates \
- && rm -rf /var/lib/apt/lists/*
+      libgmp10 libedit2 libbz2-1.0 ca-certificates curl \
+ && rm -rf /var/lib/apt/lists/* \
+ && useradd --system --no-create-home --shell /usr/sbin/nologin quest
 COPY --from=build /build/quest /usr/local/bin/quest
-COPY examples/hello/app.q /app/app.q
+# The app: a directory with an index.q (replace with your own: COPY app/ /app/).
+COPY examples/hello/app.q /app/index.q
 WORKDIR /app
-USER nobody
+USER quest
 EXPOSE 3000
-ENTRYPOINT ["/usr/local/bin/quest"]
-# Until `quest serve` exists this runs the example once as a script; then:
-#   CMD ["serve", "app.q", "--host", "0.0.0.0", "--port", "3000"]
-CMD ["app.q"]
+HEALTHCHECK --interval=10s --timeout=2s --retries=3 CMD curl -fsS http://127.0.0.1:3000/ >/dev/null || exit 1
+CMD ["quest", "serve", "--host", "0.0.0.0", "/app"]

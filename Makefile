@@ -1,6 +1,7 @@
 # A thin layer over meson.  On a fresh Debian 12 machine:
 #
-#   make run     install what is missing, build, run the hello example
+#   make run     install what is missing, build, serve the hello example
+#                on http://127.0.0.1:3000 (Ctrl-C stops it)
 #   make test    install what is missing, run every test suite in a release
 #                build and a sanitizer build; last line "N passed, N failed"
 #   make bench   run the benchmarks in loadtest/ against the release build
@@ -10,10 +11,7 @@
 
 BUILD := build
 
-# `quest serve` does not exist yet, so the example runs as a script.  Once it
-# does, the next line becomes:
-#   RUN = $(BUILD)/quest serve examples/hello/app.q --host 127.0.0.1 --port 3000
-RUN = $(BUILD)/quest examples/hello/app.q
+RUN = $(BUILD)/quest serve examples/hello/app.q --host 127.0.0.1 --port 3000
 
 .PHONY: run test bench build bootstrap clean
 

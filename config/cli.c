@@ -153,6 +153,14 @@ static bool parse_serve(quest_cli *cli, int argc, char **argv, FILE *err)
             if (r < 0)
                 return false;
             cli->config_path = v;
+        } else if ((r = opt_value("--log-format", argc, argv, &i, &v, err)) != 0) {
+            if (r < 0)
+                return false;
+            if (strcmp(v, "text") != 0 && strcmp(v, "json") != 0) {
+                fprintf(err, "quest: --log-format takes text or json, got '%s'\n", v);
+                return false;
+            }
+            cli->log_format = v;
         } else {
             return unknown_option("serve ", arg, err);
         }
@@ -266,6 +274,7 @@ static const char serve_help[] =
     "  --host ADDR    address to listen on (default 127.0.0.1)\n"
     "  --port N       port (default 3000)\n"
     "  --workers N    worker threads (default: number of CPUs)\n"
+    "  --log-format F access log as text (default) or json\n"
     "  --config FILE  configuration file (default: quest.toml if present)\n"
     "  -h, --help     this help\n";
 

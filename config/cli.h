@@ -55,6 +55,7 @@ typedef struct quest_cli {
     int port;                  /* --port, 1..65535 */
     int workers;               /* --workers, 1..QUEST_MAX_WORKERS */
     const char *config_path;   /* --config FILE */
+    const char *log_format;    /* --log-format text|json */
 } quest_cli;
 
 #define QUEST_MAX_WORKERS 1024

@@ -25,12 +25,14 @@ static void show_result(qvm *vm, qval r)
         vm_report_exc(vm, stderr);
 }
 
-/* Read one complete entry (possibly several lines); NULL at end of input. */
-static char *read_entry(void)
+/* Read one complete entry (possibly several lines); NULL at end of input.
+ * The prompt says `async>` while tasks started at the prompt are pending
+ * (an entry's top-level `await` runs the event loop until its task ends). */
+static char *read_entry(qvm *vm)
 {
     qbuf b;
     buf_init(&b);
-    const char *prompt = "quest> ";
+    const char *prompt = vm_has_pending_tasks(vm) ? "async> " : "quest> ";
     for (;;) {
         char *line = readline(prompt);
         if (!line) {
@@ -61,7 +63,7 @@ int quest_repl_main(const quest_cli *cli)
     }
     printf("Quest %s — Ctrl-D to exit\n", QUEST_VERSION);
     char *entry;
-    while ((entry = read_entry())) {
+    while ((entry = read_entry(vm))) {
         if (strspn(entry, " \t\r\n") != strlen(entry)) {
             add_history(entry);
             show_result(vm, vm_run_string(vm, "<repl>", entry));

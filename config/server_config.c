@@ -238,5 +238,7 @@ bool srv_config_load(srv_config *cfg, const quest_cli *cli)
         cfg->port = cli->port;
     if (cli->workers)
         cfg->workers = cli->workers;
+    if (cli->log_format)
+        cfg->log_json = strcmp(cli->log_format, "json") == 0;
     return true;
 }

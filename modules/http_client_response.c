@@ -110,7 +110,7 @@ qval hc_response_new(qvm *vm, const hc_reply *rep)
 
 static qval resp_status(qvm *vm, qval self, int argc, qval *argv)
 {
-    (void)argc, (void)argv;
+    (void)vm, (void)argc, (void)argv;
     return qv_int(SELF(self)->status);
 }
 
@@ -202,7 +202,7 @@ static const char *content_type(hc_response *r)
 
 static qval resp_content_type(qvm *vm, qval self, int argc, qval *argv)
 {
-    (void)argc, (void)argv;
+    (void)vm, (void)argc, (void)argv;
     qval v = qv_nil();
     dict_get_cstr(SELF(self)->headers, "content-type", &v);
     return v;
@@ -210,7 +210,7 @@ static qval resp_content_type(qvm *vm, qval self, int argc, qval *argv)
 
 static qval resp_content_length(qvm *vm, qval self, int argc, qval *argv)
 {
-    (void)argc, (void)argv;
+    (void)vm, (void)argc, (void)argv;
     qval v;
     if (!dict_get_cstr(SELF(self)->headers, "content-length", &v))
         return qv_nil();
@@ -221,25 +221,25 @@ static qval resp_content_length(qvm *vm, qval self, int argc, qval *argv)
 
 static qval resp_is_json(qvm *vm, qval self, int argc, qval *argv)
 {
-    (void)argc, (void)argv;
+    (void)vm, (void)argc, (void)argv;
     return qv_bool(strstr(content_type(SELF(self)), "application/json") != NULL);
 }
 
 static qval resp_is_html(qvm *vm, qval self, int argc, qval *argv)
 {
-    (void)argc, (void)argv;
+    (void)vm, (void)argc, (void)argv;
     return qv_bool(strstr(content_type(SELF(self)), "text/html") != NULL);
 }
 
 static qval resp_is_text(qvm *vm, qval self, int argc, qval *argv)
 {
-    (void)argc, (void)argv;
+    (void)vm, (void)argc, (void)argv;
     return qv_bool(strncmp(content_type(SELF(self)), "text/", 5) == 0);
 }
 
 static qval resp_url(qvm *vm, qval self, int argc, qval *argv)
 {
-    (void)argc, (void)argv;
+    (void)vm, (void)argc, (void)argv;
     return qv_obj(SELF(self)->url);
 }
 
@@ -284,7 +284,7 @@ static qval resp_json(qvm *vm, qval self, int argc, qval *argv)
 
 static qval resp_bytes(qvm *vm, qval self, int argc, qval *argv)
 {
-    (void)argc, (void)argv;
+    (void)vm, (void)argc, (void)argv;
     return qv_obj(SELF(self)->body);
 }
 

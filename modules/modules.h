@@ -23,6 +23,7 @@ bool deflate_module_init(qvm *vm, qmodule *m);
 bool gzip_module_init(qvm *vm, qmodule *m);
 bool hash_module_init(qvm *vm, qmodule *m);
 bool hex_module_init(qvm *vm, qmodule *m);
+bool http_client_module_init(qvm *vm, qmodule *m);
 bool io_module_init(qvm *vm, qmodule *m);
 bool json_module_init(qvm *vm, qmodule *m);
 bool markdown_module_init(qvm *vm, qmodule *m);
@@ -31,6 +32,7 @@ bool os_module_init(qvm *vm, qmodule *m);
 bool process_module_init(qvm *vm, qmodule *m);
 bool rand_module_init(qvm *vm, qmodule *m);
 bool regex_module_init(qvm *vm, qmodule *m);
+bool sqlite_module_init(qvm *vm, qmodule *m);
 bool struct_module_init(qvm *vm, qmodule *m);
 bool sys_module_init(qvm *vm, qmodule *m);
 bool templates_module_init(qvm *vm, qmodule *m);
@@ -40,6 +42,7 @@ bool toml_module_init(qvm *vm, qmodule *m);
 bool url_module_init(qvm *vm, qmodule *m);
 bool urlparse_module_init(qvm *vm, qmodule *m);
 bool uuid_module_init(qvm *vm, qmodule *m);
+bool web_module_init(qvm *vm, qmodule *m);
 bool zlib_module_init(qvm *vm, qmodule *m);
 
 #endif

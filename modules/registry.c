@@ -9,6 +9,7 @@ const qnative_module quest_native_modules[] = {
     {"std/compress/gzip", gzip_module_init},
     {"std/compress/zlib", zlib_module_init},
     {"std/crypto", crypto_module_init},
+    {"std/db/sqlite", sqlite_module_init},
     {"std/encoding/b64", b64_module_init},
     {"std/encoding/csv", csv_module_init},
     {"std/encoding/hex", hex_module_init},
@@ -17,6 +18,7 @@ const qnative_module quest_native_modules[] = {
     {"std/encoding/url", url_module_init},
     {"std/hash", hash_module_init},
     {"std/html/templates", templates_module_init},
+    {"std/http/client", http_client_module_init},
     {"std/http/urlparse", urlparse_module_init},
     {"std/io", io_module_init},
     {"std/markdown", markdown_module_init},
@@ -30,5 +32,6 @@ const qnative_module quest_native_modules[] = {
     {"std/time", time_module_init},
     {"std/toml", toml_module_init},
     {"std/uuid", uuid_module_init},
+    {"std/web", web_module_init},
     {NULL, NULL},
 };

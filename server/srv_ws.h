@@ -25,6 +25,8 @@ typedef struct srv_ws_state {
     int nroutes;
     qval fallback;          /* the app's handle_websocket(ws, req), or nil */
     uv_timer_t sweep;       /* pings, idle and close timeouts */
+    uv_prepare_t closer;    /* sends deferred close frames */
+    qarray *closing;        /* WebSocket objects whose close frame waits for their queue */
     int64_t next_id;
     qdict *topics;          /* srv_bus.c: topic -> Array of subscribed WebSocket objects */
     srv_bus_inbox *inbox;   /* srv_bus.c: messages published on other workers */

@@ -308,10 +308,37 @@ void channel_init_class(qvm *vm, qtype *t)
 
 /* ---- select over channels and tasks ------------------------------------------------------ */
 
+/* A native object that wraps a channel (a server WebSocket) takes part
+ * through that channel, which its _channel() method gives. */
+static qarray *select_sources(qvm *vm, qarray *sources)
+{
+    qarray *out = sources;
+    for (uint32_t i = 0; i < sources->len; i++) {
+        if (!IS_KIND(sources->items[i], QO_CDATA))
+            continue;
+        qval c = vm_invoke(vm, sources->items[i], "_channel", 0, NULL);
+        if (!IS_CHANNEL(c)) { /* not selectable: reported below */
+            vm_take_exc(vm);
+            continue;
+        }
+        if (out == sources) {
+            out = arr_new(vm, sources->len);
+            memcpy(out->items, sources->items, sources->len * sizeof(qval));
+            out->len = sources->len;
+            vm_push_root(vm, qv_obj(out));
+        }
+        out->items[i] = c;
+    }
+    if (out != sources)
+        vm_pop_roots(vm, 1); /* nothing below can collect */
+    return out;
+}
+
 /* The first ready source of the list: an immediate result, or a pending
  * task that resolves with {index, value, channel}. */
 qval channel_select(qvm *vm, qarray *sources)
 {
+    sources = select_sources(vm, sources);
     for (uint32_t i = 0; i < sources->len; i++) {
         qval s = sources->items[i];
         qval v;

@@ -32,6 +32,11 @@ qtask *vm_current_task(qvm *vm)
     return vm->current;
 }
 
+bool vm_has_pending_tasks(qvm *vm)
+{
+    return vm->live != NULL;
+}
+
 qtask *vm_swap_current(qvm *vm, qtask *t)
 {
     qtask *old = vm->current;

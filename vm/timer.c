@@ -186,6 +186,9 @@ qtask *task_sleep(qvm *vm, double secs)
     if (!node)
         abort();
     tlist *l = list_for(vm, n);
+    /* The loop's clock is read at each turn; code that ran long since
+     * would otherwise sleep short. */
+    uv_update_time(vm_loop(vm));
     node->list = l;
     node->task = t;
     node->due = uv_now(vm_loop(vm)) + n;

@@ -330,6 +330,8 @@ void task_make_scope(qvm *vm, qtask *t);
 /* C data carried by a native task (for wake/cancel callbacks). */
 void task_set_data(qtask *t, void *data);
 void *task_data(qtask *t);
+/* Are tasks still pending (started and not finished)? */
+bool vm_has_pending_tasks(qvm *vm);
 /* Resume every ready task now (servers call it at the end of a callback). */
 void vm_run_ready(qvm *vm);
 /* The server runs the loop itself: blocking waits become errors. */

@@ -302,7 +302,8 @@ pub fun route(base_path: Str, router_instance)
         req["path"] = sub
         try
             let out = await router_instance._dispatch(req, nil)
-            if out != nil
+            # nil, or the request handed back, means "not mine".
+            if out != nil and out._id() != req._id()
                 resp = as_response(out, req)
             end
         catch e
@@ -672,8 +673,12 @@ fun as_response(value, req)
             if not value.contains("status")
                 value["status"] = 200
             end
-            if value.get("headers") == nil
+            let headers = value.get("headers")
+            if headers == nil
                 value["headers"] = {}
+            elif headers.cls() != "Dict"
+                raise TypeErr.new("The response headers for " .. req["method"] .. " " .. req["path"] ..
+                    " must be a Dict, got " .. headers.cls())
             end
             return value
         elif kind == "Str"
@@ -715,15 +720,16 @@ fun default_error(status, message)
     plain(status, text)
 end
 
-# The response for status from its on_error handler, or the default one.
-async fun error_response(req, status, message)
+# The response for status from its on_error handler, given message for
+# 5xx; without a handler the default one, showing detail (else message).
+async fun error_response(req, status, message, detail = nil)
     let handlers = _runtime_config["error_handlers"]
     let handler = handlers.get(status.str())
     if handler == nil
         handler = handlers.get("0")
     end
     if handler == nil
-        return default_error(status, message)
+        return default_error(status, detail or message)
     end
     let out = nil
     if status >= 500
@@ -744,19 +750,17 @@ async fun failure(req, e)
     end
     log_error(req["method"], req["path"], e, nil)
     let message = e.type() .. ": " .. e.message()
+    let detail = message
+    for frame in e.stack()
+        detail = detail .. "\n    " .. frame
+    end
     try
-        if _runtime_config["error_handlers"].get("500") != nil or _runtime_config["error_handlers"].get("0") != nil
-            return await error_response(req, 500, message)
-        end
+        return await error_response(req, 500, message, detail)
     catch e2
         if e2.type() == "CancelledErr"
             raise e2
         end
         log_error(req["method"], req["path"], e2, "in the on_error(500) handler")
-    end
-    let detail = message
-    for frame in e.stack()
-        detail = detail .. "\n    " .. frame
     end
     default_error(500, detail)
 end

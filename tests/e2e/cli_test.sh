@@ -33,7 +33,7 @@ expect 2 "$quest" --no-such-option
 expect 2 "$quest" serve
 expect 2 "$quest" -e
 
-expect 0 "$quest" examples/hello/app.q
+expect 0 "$quest" tests/e2e/apps/hello_script.q
 case $out in "Hello, Quest!"*"5 squared is 25"*) ;; *) fail "hello printed: $out" ;; esac
 
 expect 0 "$quest" -e 'puts(1 + 2)'

@@ -213,6 +213,43 @@ fun method_matches(route_method, method)
     route_method == method or route_method == "*" or (method == "HEAD" and route_method == "GET")
 end
 
+# Put route into list (ordered for trying) after every route that goes
+# before it or ties with it.
+fun insert_route(list, route)
+    let i = 0
+    while i < list.len()
+        if goes_before(route["priority"], list[i]["priority"])
+            list.insert(i, route)
+            return nil
+        end
+        i = i + 1
+    end
+    list.push(route)
+end
+
+# Among literal routes for one path: the first for method itself, else a
+# GET route for HEAD, else one for any method.
+fun pick_method(routes, method)
+    let fallback = nil
+    for r in routes
+        if r["method"] == method
+            return r
+        end
+        if fallback == nil and method == "HEAD" and r["method"] == "GET"
+            fallback = r
+        end
+    end
+    if fallback != nil
+        return fallback
+    end
+    for r in routes
+        if r["method"] == "*"
+            return r
+        end
+    end
+    nil
+end
+
 # ---- routers ----------------------------------------------------------------------------
 
 pub type Router
@@ -221,10 +258,15 @@ pub type Router
     Dict {method, pattern, pattern_segments, handler, priority}.
     """
     pub routes = []
-    # Routes without parameters, by "METHOD a/b", so most lookups are one
-    # Dict access; the others are scanned in order.
+    # The same routes indexed for lookups.  Literal patterns by their joined
+    # path ("a/b" -> routes), so most lookups are one Dict access; the others
+    # by their first segment when it is literal, else in `_wild`.  A route
+    # whose first segment is literal goes before any whose first segment is
+    # a parameter, so trying the first group and then `_wild`, each in
+    # order, keeps the order of `routes`.
     _exact = {}
-    _dynamic = []
+    _by_first = {}
+    _wild = []
 
     fun add(method, pattern, handler)
         "Register handler for method (upper-cased; \"*\" for any) and pattern."
@@ -236,7 +278,7 @@ pub type Router
             "handler": handler,
             "priority": ranks_of(segments)
         }
-        self._insert(self.routes, route)
+        insert_route(self.routes, route)
         let is_exact = true
         for seg in segments
             if seg["type"] != "static"
@@ -244,12 +286,19 @@ pub type Router
             end
         end
         if is_exact
-            let key = route["method"] .. " " .. path_parts(pattern).join("/")
+            let key = path_parts(pattern).join("/")
             if not self._exact.contains(key)
-                self._exact[key] = route
+                self._exact[key] = []
             end
+            self._exact[key].push(route)
+        elif segments[0]["type"] == "static"
+            let first = segments[0]["value"]
+            if not self._by_first.contains(first)
+                self._by_first[first] = []
+            end
+            insert_route(self._by_first[first], route)
         else
-            self._insert(self._dynamic, route)
+            insert_route(self._wild, route)
         end
         self
     end
@@ -287,38 +336,23 @@ pub type Router
         self.add("*", pattern, handler)
     end
 
-    # Put route into list after every route that goes before it or ties.
-    fun _insert(list, route)
-        let i = 0
-        while i < list.len()
-            if goes_before(route["priority"], list[i]["priority"])
-                list.insert(i, route)
-                return nil
-            end
-            i = i + 1
-        end
-        list.push(route)
-    end
-
     fun lookup(method, path)
         "The route answering method and path, as {route, params}, or nil."
         let parts = path_parts(path)
-        let joined = parts.join("/")
-        let route = self._exact.get(method .. " " .. joined)
-        if route == nil and method == "HEAD"
-            route = self._exact.get("GET " .. joined)
+        let exact = self._exact.get(parts.join("/"))
+        if exact != nil
+            let route = pick_method(exact, method)
+            if route != nil
+                return {"route": route, "params": {}}
+            end
         end
-        if route == nil
-            route = self._exact.get("* " .. joined)
-        end
-        if route != nil
-            return {"route": route, "params": {}}
-        end
-        for r in self._dynamic
-            if method_matches(r["method"], method)
-                let params = match_parts(r["pattern_segments"], parts)
-                if params != nil
-                    return {"route": r, "params": params}
+        for group in self._candidates(parts)
+            for r in group
+                if method_matches(r["method"], method)
+                    let params = match_parts(r["pattern_segments"], parts)
+                    if params != nil
+                        return {"route": r, "params": params}
+                    end
                 end
             end
         end
@@ -332,12 +366,30 @@ pub type Router
         """
         let parts = path_parts(path)
         let methods = []
-        for r in self.routes
-            if not methods.contains(r["method"]) and match_parts(r["pattern_segments"], parts) != nil
+        for r in self._exact.get(parts.join("/")) or []
+            if not methods.contains(r["method"])
                 methods.push(r["method"])
             end
         end
+        for group in self._candidates(parts)
+            for r in group
+                if not methods.contains(r["method"]) and match_parts(r["pattern_segments"], parts) != nil
+                    methods.push(r["method"])
+                end
+            end
+        end
         methods
+    end
+
+    # The lists of parameterised routes that may match parts, in order.
+    fun _candidates(parts)
+        if parts.len() > 0
+            let group = self._by_first.get(parts[0])
+            if group != nil
+                return [group, self._wild]
+            end
+        end
+        [self._wild]
     end
 
     fun _dispatch(req, not_found_handler)

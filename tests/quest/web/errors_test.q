@@ -125,6 +125,12 @@ describe("exceptions", fun ()
         assert(client.log().contains("returned Int"))
     end)
 
+    it("include headers that are not a Dict", fun ()
+        web.get("/h", fun (req) {status: 200, headers: "X-A: 1", body: ""} end)
+        assert_eq(client.send("GET", "/h")["status"], 500)
+        assert(client.log().contains("must be a Dict, got Str"))
+    end)
+
     it("show the error and stack in the default 500 in debug mode", fun ()
         web.get("/fire", boom)
         web.set_debug(true)

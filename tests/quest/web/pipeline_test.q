@@ -110,6 +110,24 @@ describe("mounted routers", fun ()
         assert_eq(client.send("GET", "/b")["body"], "b")
     end)
 
+    it("carry on when a handler hands the request back or returns nil", fun ()
+        let r = Router.new()
+        r.get("/maybe/{n<int>}", fun (req)
+            if req["params"]["n"] > 10
+                return req
+            end
+            if req["params"]["n"] > 5
+                return nil
+            end
+            "small"
+        end)
+        web.route("/", r)
+        web.middleware(fun (req) {status: 200, body: "next in line"} end)
+        assert_eq(client.send("GET", "/maybe/1")["body"], "small")
+        assert_eq(client.send("GET", "/maybe/7")["body"], "next in line")
+        assert_eq(client.send("GET", "/maybe/70")["body"], "next in line")
+    end)
+
     it("need a base starting with /", fun ()
         assert_raises(ValueErr, fun () web.route("api", Router.new()) end)
     end)
