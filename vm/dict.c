@@ -80,6 +80,13 @@ bool dict_get(const qdict *d, const qstr *key, qval *out)
     return found;
 }
 
+int64_t dict_index(const qdict *d, const qstr *key)
+{
+    bool found;
+    int64_t i = dict_find(d, key->data, key->len, str_hashcode(key), &found);
+    return found ? d->idx[i] : -1;
+}
+
 bool dict_get_cstr(const qdict *d, const char *key, qval *out)
 {
     size_t len = strlen(key);

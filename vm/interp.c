@@ -619,6 +619,18 @@ static qval make_closure(qvm *vm, qproto *p, qframe *f)
     return qv_obj(cl);
 }
 
+/* The cache slot of the instruction at pc (allocated with the first use). */
+static uint32_t *global_cache(qproto *p, const uint8_t *pc)
+{
+    if (!p->ic) {
+        p->ic = calloc(p->code_len, sizeof(uint32_t));
+        if (!p->ic)
+            abort();
+        p->nic = p->code_len;
+    }
+    return &((uint32_t *)p->ic)[pc - p->code];
+}
+
 static qval global_get(qvm *vm, qmodule *m, qstr *name)
 {
     qval v;
@@ -849,9 +861,23 @@ qval interp_run(qvm *vm, uint32_t stop, bool raising)
         }
         CASE(SET_UPVAL): *f->fn->upvals[READ_U16()]->slot = POP(); NEXT;
         CASE(GET_GLOBAL): {
+            /* Inline cache: the entry's position in the globals dict, checked
+             * by key identity (names are interned), so it survives growth. */
+            uint32_t *ic = global_cache(f->fn->proto, ip - 1);
             qstr *name = KSTR(READ_U16());
+            qdict *g = f->fn->module->globals;
             qval v;
-            if (dict_get(f->fn->module->globals, name, &v) || dict_get(vm->builtins, name, &v)) {
+            if (*ic && *ic <= g->used && g->entries[*ic - 1].key == name) {
+                PUSH(g->entries[*ic - 1].val);
+                NEXT;
+            }
+            int64_t e = dict_index(g, name);
+            if (e >= 0) {
+                *ic = (uint32_t)e + 1;
+                PUSH(g->entries[e].val);
+                NEXT;
+            }
+            if (dict_get(vm->builtins, name, &v)) {
                 PUSH(v);
                 NEXT;
             }

@@ -197,6 +197,9 @@ void arr_sort_values(qvm *vm, qval *items, uint32_t n);
 qdict *dict_new(qvm *vm);
 bool dict_get(const qdict *d, const qstr *key, qval *out);
 bool dict_get_cstr(const qdict *d, const char *key, qval *out);
+/* Position of key in d->entries, or -1 (for caches: valid while
+ * entries[i].key is still that key). */
+int64_t dict_index(const qdict *d, const qstr *key);
 void dict_set(qvm *vm, qdict *d, qstr *key, qval v);
 void dict_set_cstr(qvm *vm, qdict *d, const char *key, qval v);
 bool dict_del(qdict *d, const qstr *key);
