@@ -90,6 +90,8 @@ template_benchmarks() {
 
 interp_benchmarks
 template_benchmarks
+# Outbound HTTP (std/http/client) under wrk, against Node.js fetch.
+loadtest/http_client/run.sh "$quest" || failures=$((failures + 1))
 if [ "$failures" -gt 0 ]; then
     echo "loadtest: $failures program(s) failed"
     exit 1

@@ -3,6 +3,7 @@
  * Quest pipeline runs.  Paths are resolved and must stay inside the
  * directory (no traversal, also not through symlinks). */
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -52,6 +53,90 @@ static const srv_static_route *longest_prefix(srv_worker *w, const char *path, s
     return best;
 }
 
+/* h2o's file sender sets this ETag but leaves conditional requests to its
+ * own handler, which we do not use: answer If-None-Match here. */
+static bool not_modified(h2o_req_t *req, const struct stat *st)
+{
+    ssize_t i = h2o_find_header(&req->headers, H2O_TOKEN_IF_NONE_MATCH, -1);
+    if (i < 0)
+        return false;
+    char etag[64];
+    int n = snprintf(etag, sizeof etag, "\"%08x-%zx\"", (unsigned)st->st_mtime, (size_t)st->st_size);
+    h2o_iovec_t v = req->headers.entries[i].value;
+    if (!(v.len == 1 && v.base[0] == '*') && !h2o_contains_token(v.base, v.len, etag, (size_t)n, ','))
+        return false;
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_ETAG, NULL, h2o_strdup(&req->pool, etag, (size_t)n).base,
+                   (size_t)n);
+    req->res.status = 304;
+    req->res.reason = "Not Modified";
+    h2o_send_inline(req, "", 0);
+    return true;
+}
+
+#define RANGE_MAX (8u << 20) /* larger ranges are sent whole by h2o */
+
+/* A single `Range: bytes=a-b` (or `a-`, `-n`): 206 with that slice, read
+ * into the request's pool; 416 when it starts past the end. */
+static bool send_range(h2o_req_t *req, const char *path, const struct stat *st, h2o_iovec_t type, int *status)
+{
+    ssize_t i = h2o_find_header(&req->headers, H2O_TOKEN_RANGE, -1);
+    if (i < 0 || h2o_find_header(&req->headers, H2O_TOKEN_IF_RANGE, -1) >= 0)
+        return false;
+    h2o_iovec_t v = req->headers.entries[i].value;
+    char spec[64];
+    if (v.len >= sizeof spec || v.len < 7 || memcmp(v.base, "bytes=", 6) != 0 || memchr(v.base, ',', v.len))
+        return false;
+    memcpy(spec, v.base + 6, v.len - 6);
+    spec[v.len - 6] = 0;
+    long long size = (long long)st->st_size, first, last;
+    char *dash = strchr(spec, '-'), *end;
+    if (!dash)
+        return false;
+    if (dash == spec) { /* suffix: the last n bytes */
+        long long n = strtoll(dash + 1, &end, 10);
+        if (*end || n <= 0)
+            return false;
+        first = n >= size ? 0 : size - n;
+        last = size - 1;
+    } else {
+        first = strtoll(spec, &end, 10);
+        if (end != dash || first < 0)
+            return false;
+        last = dash[1] ? strtoll(dash + 1, &end, 10) : size - 1;
+        if (dash[1] && (*end || last < first))
+            return false;
+        if (last >= size)
+            last = size - 1;
+    }
+    if (first >= size) {
+        req->res.status = *status = 416;
+        req->res.reason = "Range Not Satisfiable";
+        h2o_send_inline(req, "", 0);
+        return true;
+    }
+    size_t len = (size_t)(last - first + 1);
+    if (len > RANGE_MAX)
+        return false;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return false;
+    char *buf = h2o_mem_alloc_pool(&req->pool, len ? len : 1);
+    bool ok = fseeko(f, first, SEEK_SET) == 0 && fread(buf, 1, len, f) == len;
+    fclose(f);
+    if (!ok)
+        return false;
+    char cr[96];
+    int n = snprintf(cr, sizeof cr, "bytes %lld-%lld/%lld", first, last, size);
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_RANGE, NULL, h2o_strdup(&req->pool, cr, (size_t)n).base,
+                   (size_t)n);
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, type.base, type.len);
+    req->res.status = *status = 206;
+    req->res.reason = "Partial Content";
+    req->res.content_length = len;
+    h2o_send_inline(req, buf, len);
+    return true;
+}
+
 bool srv_static_serve(srv_worker *w, h2o_req_t *req, int *status)
 {
     if (!w->nstatics)
@@ -87,10 +172,16 @@ bool srv_static_serve(srv_worker *w, h2o_req_t *req, int *status)
     }
     if (!S_ISREG(st.st_mode))
         return false;
+    if (not_modified(req, &st)) {
+        *status = 304;
+        return true;
+    }
     h2o_iovec_t ext = h2o_get_filext(real, strlen(real));
     h2o_mimemap_type_t *mime = h2o_mimemap_get_type_by_extension(w->gconf->mimemap, ext);
     h2o_iovec_t type = mime && mime->type == H2O_MIMEMAP_TYPE_MIMETYPE ? mime->data.mimetype
                                                                        : h2o_iovec_init(H2O_STRLIT("application/octet-stream"));
+    if (send_range(req, real, &st, type, status))
+        return true;
     if (h2o_file_send(req, 200, "OK", real, type, 0) != 0)
         return false;
     *status = 200;

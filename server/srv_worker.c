@@ -107,10 +107,11 @@ static bool find_handler(srv_worker *w)
     qval h = vm_main_global(vm, "handle_request");
     if (!IS_NIL(web)) {
         /* std/web runs its pipeline and calls handle_request itself when
-         * no route matches. */
+         * no route matches (an app that registered nothing with std/web
+         * gets its handle_request back; one with neither is an error). */
         qval r = vm_invoke(vm, web, "_server_handler", 1, &h);
         if (IS_EXC(r)) {
-            srv_log_exception(w, "while setting up std/web");
+            srv_log_exception(w, "finding the app's handler");
             return false;
         }
         w->handler = r;
@@ -134,6 +135,12 @@ static bool load_app(srv_worker *w)
     w->vm = vm_new(&opts);
     if (!w->vm)
         return false;
+    /* The app's own web.run(...) must not start a server inside a worker. */
+    qval web = vm_import(w->vm, "std/web");
+    if (IS_EXC(web) || IS_EXC(vm_invoke(w->vm, web, "_mark_served", 0, NULL))) {
+        srv_log_exception(w, "while loading std/web");
+        return false;
+    }
     qval r = vm_run_file_keep(w->vm, w->cfg->app);
     if (IS_EXC(r)) {
         srv_log_exception(w, "while loading the app");

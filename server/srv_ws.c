@@ -31,6 +31,7 @@
 
 #define CLOSE_TIMEOUT 5.0   /* seconds for the client to answer our close frame */
 #define HANDLER_GRACE 5.0   /* seconds a handler may run on after its client left */
+#define LINGER_MS 1000      /* after a protocol error: how long to drain the client's data */
 
 typedef enum { WS_OPEN, WS_CLOSING, WS_CLOSED } srv_ws_phase;
 
@@ -179,13 +180,68 @@ static void unsubscribe_all(srv_ws *s)
     s->topics = NULL;
 }
 
-/* The connection is gone (closed by either side, or broken): free h2o's
- * side and wake the handler's recv() with nil. */
-static void session_closed(srv_ws *s)
+/* After a protocol error (1009, 1007, 1002) wslay stops reading and h2o
+ * would close the socket as soon as the close frame is written.  Data the
+ * client is still sending would then turn the close into a reset, which
+ * can destroy the close frame before the client reads it: so the socket
+ * lingers, discarding input, until the client hangs up or LINGER_MS. */
+typedef struct srv_linger {
+    uv_timer_t timer;
+    h2o_socket_t *sock;
+} srv_linger;
+
+static void linger_free(uv_handle_t *h)
+{
+    free(h->data);
+}
+
+static void linger_end(srv_linger *l)
+{
+    h2o_socket_close(l->sock);
+    uv_close((uv_handle_t *)&l->timer, linger_free);
+}
+
+static void on_linger_read(h2o_socket_t *sock, const char *err)
+{
+    if (err) {
+        linger_end(sock->data);
+        return;
+    }
+    h2o_buffer_consume(&sock->input, sock->input->size);
+}
+
+static void on_linger_timeout(uv_timer_t *t)
+{
+    srv_linger *l = t->data;
+    h2o_socket_read_stop(l->sock);
+    linger_end(l);
+}
+
+static void linger(srv_worker *w, h2o_socket_t *sock)
+{
+    srv_linger *l = malloc(sizeof *l);
+    if (!l)
+        abort();
+    l->sock = sock;
+    sock->data = l;
+    uv_timer_init(&w->loop, &l->timer);
+    l->timer.data = l;
+    uv_timer_start(&l->timer, on_linger_timeout, LINGER_MS, 0);
+    h2o_buffer_consume(&sock->input, sock->input->size);
+    h2o_socket_read_start(sock, on_linger_read);
+}
+
+/* The connection is gone (closed by either side, broken, or cut by us with
+ * `forced`): free h2o's side and wake the handler's recv() with nil. */
+static void session_closed(srv_ws *s, bool forced)
 {
     h2o_websocket_conn_t *conn = s->conn;
     s->conn = NULL;
     s->close_code = wslay_event_get_status_code_received(conn->ws_ctx);
+    if (!forced && conn->sock && !wslay_event_get_close_received(conn->ws_ctx)) {
+        linger(s->w, conn->sock);
+        conn->sock = NULL; /* ours now: h2o_websocket_close leaves it */
+    }
     h2o_websocket_close(conn);
     s->phase = WS_CLOSED;
     s->since = loop_now(s->w);
@@ -198,7 +254,7 @@ static void on_ws_message(h2o_websocket_conn_t *conn, const struct wslay_event_o
 {
     srv_ws *s = conn->data;
     if (!arg) {
-        session_closed(s);
+        session_closed(s, false);
         return;
     }
     qvm *vm = s->w->vm;
@@ -247,7 +303,7 @@ bool srv_ws_deliver(srv_ws *s, const char *data, size_t len, bool text)
 static void force_close(srv_ws *s)
 {
     if (s->conn)
-        session_closed(s);
+        session_closed(s, true);
 }
 
 /* ---- the handler ------------------------------------------------------------------------ */
@@ -258,10 +314,11 @@ static void handler_finished(srv_ws *s, qval r)
     qvm *vm = w->vm;
     s->handler = NULL;
     if (IS_EXC(r)) {
-        if (s->phase == WS_OPEN)
-            srv_log_exception(w, "in a WebSocket handler");
+        qexc *e = vm_pending_exc(vm);
+        if (e && e->type == vm_err_type(vm, E_CANCELLED) && s->phase == WS_CLOSED)
+            vm_take_exc(vm); /* cancelled after its client left */
         else
-            vm_take_exc(vm); /* typically cancelled after its client left */
+            srv_log_exception(w, "in a WebSocket handler");
     }
     start_close(s, IS_EXC(r) ? 1011 : 1000, "", false);
     flush(s);

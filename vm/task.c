@@ -326,6 +326,24 @@ void task_resume(qvm *vm, qtask *t)
     task_run(vm, t, raising);
 }
 
+/* A task's stack starts at the size its first frame needs: a pending task
+ * should cost well under 1 KiB, and the generic growth would round up to
+ * 16 values and 2 frames. */
+static qstack *task_stack_new(qvm *vm, qclosure *cl, int argc)
+{
+    qstack *s = stack_new(vm);
+    size_t need = (size_t)cl->proto->nslots + cl->proto->maxstack + 8;
+    if (need < (size_t)argc + 1)
+        need = (size_t)argc + 1;
+    s->values = malloc(need * sizeof(qval));
+    s->frames = malloc(sizeof(qframe));
+    if (!s->values || !s->frames)
+        abort();
+    s->cap = need;
+    s->capframes = 1;
+    return s;
+}
+
 qval task_start_call(qvm *vm, qclosure *cl, size_t at, int argc, qdict *kw)
 {
     qstack *caller = vm->stack;
@@ -335,8 +353,7 @@ qval task_start_call(qvm *vm, qclosure *cl, size_t at, int argc, qdict *kw)
      * either side must be seen by the other.  Spawned tasks start empty. */
     if (cur && !cur->spawning)
         t->locals = task_locals(vm);
-    t->stack = stack_new(vm);
-    stack_reserve(t->stack, (size_t)argc + 1);
+    t->stack = task_stack_new(vm, cl, argc);
     memcpy(t->stack->values, &caller->values[at], ((size_t)argc + 1) * sizeof(qval));
     t->stack->sp = (size_t)argc + 1;
     vm->stack = t->stack;

@@ -33,6 +33,27 @@ qtype *db_err_type(qvm *vm, db_err_kind kind);
 qval db_raise(qvm *vm, db_err_kind kind, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 qexc *db_exc(qvm *vm, db_err_kind kind, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/* What a query call returns: all rows (Array of Dicts), the first row
+ * (Dict or nil), the first column of the first row, or the count of rows
+ * changed (returned, for statements with rows). */
+typedef enum { DB_ROWS, DB_ONE, DB_VAL, DB_COUNT } db_shape;
+
+/* ---- the synchronous cursor (db_cursor.c) ----
+ * A driver runs a statement for a Cursor through its exec function, which
+ * fills the result (rows: NULL when the statement returned no columns;
+ * desc: the description or nil) or raises. */
+typedef struct db_exec_result {
+    qarray *rows;
+    qval desc;
+    int64_t count;       /* rows returned, or rows changed */
+    int64_t last_rowid;  /* SQLite's last insert rowid (0 elsewhere) */
+} db_exec_result;
+typedef bool (*db_exec_fn)(qvm *vm, qval conn, qstr *sql, qval params, db_exec_result *out);
+
+/* A Cursor of connection conn (its Connection value). */
+qval db_cursor_new(qvm *vm, qtype *cursor_type, qval conn, db_exec_fn exec);
+extern const qmethod_def db_cursor_methods[];
+
 /* Register / unregister a pool with the VM's runtime. */
 void db_pool_register(qvm *vm, db_pool_link *link);
 void db_pool_unregister(db_pool_link *link);

@@ -63,173 +63,20 @@ static bool sqc_run(qvm *vm, sq_conn *c, qstr *sql, qval params, sq_result *r)
     return false;
 }
 
-/* ---- Cursor ------------------------------------------------------------------------------------ */
-
-typedef struct sqc_cursor {
-    qcdata *conn;      /* the Connection */
-    qarray *rows;      /* rows of the last statement, or NULL */
-    uint32_t pos;      /* next row to fetch */
-    qval desc;         /* description Array or nil */
-    int64_t row_count;
-    int64_t last_rowid;
-} sqc_cursor;
-
-static void sqc_cursor_mark(qvm *vm, void *p)
+/* The Cursor's exec: run on the calling thread, keep the rows. */
+static bool sqc_cursor_exec(qvm *vm, qval conn, qstr *sql, qval params, db_exec_result *out)
 {
-    sqc_cursor *cur = p;
-    vm_mark_obj(vm, (qobj *)cur->conn);
-    vm_mark_obj(vm, (qobj *)cur->rows);
-    vm_mark_value(vm, cur->desc);
-}
-
-static const qcdata_class sqc_cursor_class = {"Cursor", free, sqc_cursor_mark, NULL};
-
-static sqc_cursor *sqc_self(qvm *vm, qval self)
-{
-    return cdata_get(vm, self, &sqc_cursor_class);
-}
-
-/* Execute on the cursor: keep its rows, description and counts. */
-static bool sqc_cursor_exec(qvm *vm, sqc_cursor *cur, qstr *sql, qval params)
-{
-    sq_conn *c = sqc_open_conn(vm, qv_obj(cur->conn));
+    sq_conn *c = sqc_open_conn(vm, conn);
     sq_result r;
     if (!c || !sqc_run(vm, c, sql, params, &r))
         return false;
-    cur->rows = r.has_cols ? sq_result_rows(vm, &r, 0) : NULL;
-    cur->pos = 0;
-    cur->desc = sq_result_description(vm, &r);
-    cur->row_count = r.has_cols ? (int64_t)r.nrows : r.changes;
-    cur->last_rowid = r.last_rowid;
+    out->rows = r.has_cols ? sq_result_rows(vm, &r, 0) : NULL;
+    out->desc = sq_result_description(vm, &r);
+    out->count = r.has_cols ? (int64_t)r.nrows : r.changes;
+    out->last_rowid = r.last_rowid;
     sq_result_free(&r);
     return true;
 }
-
-static qval cur_execute(qvm *vm, qval self, int argc, qval *argv)
-{
-    sqc_cursor *cur = sqc_self(vm, self);
-    qstr *sql;
-    qval params;
-    if (!cur || !db_sql_args(vm, "execute", argc, argv, true, &sql, &params))
-        return qv_exc();
-    return sqc_cursor_exec(vm, cur, sql, params) ? qv_nil() : qv_exc();
-}
-
-static qval cur_execute_many(qvm *vm, qval self, int argc, qval *argv)
-{
-    (void)argc;
-    sqc_cursor *cur = sqc_self(vm, self);
-    qstr *sql;
-    qarray *seq;
-    if (!cur || !arg_str(vm, "execute_many", argv[0], &sql) || !arg_array(vm, "execute_many", argv[1], &seq))
-        return qv_exc();
-    int64_t total = 0;
-    for (uint32_t i = 0; i < seq->len; i++) {
-        qval p = seq->items[i];
-        if (!IS_ARRAY(p) && !IS_DICT(p) && !IS_NIL(p))
-            return vm_raise(vm, E_TYPE, "execute_many expects an Array of Arrays or Dicts, got %s",
-                            vm_cls_name(p));
-        if (!sqc_cursor_exec(vm, cur, sql, p))
-            return qv_exc();
-        total += cur->row_count;
-    }
-    cur->rows = NULL;
-    cur->desc = qv_nil();
-    cur->row_count = total;
-    return qv_nil();
-}
-
-/* fetch_one()/fetch_all() with arguments execute first. */
-static bool cur_maybe_execute(qvm *vm, sqc_cursor *cur, const char *fname, int argc, qval *argv)
-{
-    if (argc == 0)
-        return true;
-    qstr *sql;
-    qval params;
-    return db_sql_args(vm, fname, argc, argv, true, &sql, &params) && sqc_cursor_exec(vm, cur, sql, params);
-}
-
-static qval cur_fetch_one(qvm *vm, qval self, int argc, qval *argv)
-{
-    sqc_cursor *cur = sqc_self(vm, self);
-    if (!cur || !cur_maybe_execute(vm, cur, "fetch_one", argc, argv))
-        return qv_exc();
-    if (!cur->rows || cur->pos >= cur->rows->len)
-        return qv_nil();
-    return cur->rows->items[cur->pos++];
-}
-
-static qarray *cur_take(qvm *vm, sqc_cursor *cur, int64_t n)
-{
-    uint32_t left = cur->rows ? cur->rows->len - cur->pos : 0;
-    uint32_t take = n < 0 || n > left ? left : (uint32_t)n;
-    qarray *a = arr_new(vm, take);
-    for (uint32_t i = 0; i < take; i++)
-        arr_push(vm, a, cur->rows->items[cur->pos++]);
-    return a;
-}
-
-static qval cur_fetch_many(qvm *vm, qval self, int argc, qval *argv)
-{
-    sqc_cursor *cur = sqc_self(vm, self);
-    int64_t n = 10;
-    if (!cur || (argc && !arg_int(vm, "fetch_many", argv[0], &n)))
-        return qv_exc();
-    return qv_obj(cur_take(vm, cur, n < 0 ? 0 : n));
-}
-
-static qval cur_fetch_all(qvm *vm, qval self, int argc, qval *argv)
-{
-    sqc_cursor *cur = sqc_self(vm, self);
-    if (!cur || !cur_maybe_execute(vm, cur, "fetch_all", argc, argv))
-        return qv_exc();
-    return qv_obj(cur_take(vm, cur, -1));
-}
-
-static qval cur_description(qvm *vm, qval self, int argc, qval *argv)
-{
-    (void)argc, (void)argv;
-    sqc_cursor *cur = sqc_self(vm, self);
-    return cur ? cur->desc : qv_exc();
-}
-
-static qval cur_row_count(qvm *vm, qval self, int argc, qval *argv)
-{
-    (void)argc, (void)argv;
-    sqc_cursor *cur = sqc_self(vm, self);
-    return cur ? qv_int(cur->row_count) : qv_exc();
-}
-
-static qval cur_last_row_id(qvm *vm, qval self, int argc, qval *argv)
-{
-    (void)argc, (void)argv;
-    sqc_cursor *cur = sqc_self(vm, self);
-    return cur ? qv_int(cur->last_rowid) : qv_exc();
-}
-
-static qval cur_close(qvm *vm, qval self, int argc, qval *argv)
-{
-    (void)argc, (void)argv;
-    sqc_cursor *cur = sqc_self(vm, self);
-    if (!cur)
-        return qv_exc();
-    cur->rows = NULL;
-    cur->desc = qv_nil();
-    return qv_nil();
-}
-
-static const qmethod_def sqc_cursor_methods[] = {
-    {"execute", cur_execute, 1, -1, false},
-    {"execute_many", cur_execute_many, 2, 2, false},
-    {"fetch_one", cur_fetch_one, 0, -1, false},
-    {"fetch_many", cur_fetch_many, 0, 1, false},
-    {"fetch_all", cur_fetch_all, 0, -1, false},
-    {"description", cur_description, 0, 0, false},
-    {"row_count", cur_row_count, 0, 0, false},
-    {"last_row_id", cur_last_row_id, 0, 0, false},
-    {"close", cur_close, 0, 0, false},
-    {NULL, NULL, 0, 0, false},
-};
 
 /* ---- Connection methods ------------------------------------------------------------------------- */
 
@@ -238,14 +85,8 @@ static qval conn_cursor(qvm *vm, qval self, int argc, qval *argv)
     (void)argc, (void)argv;
     if (!sqc_open_conn(vm, self))
         return qv_exc();
-    sqc_cursor *cur = calloc(1, sizeof *cur);
-    if (!cur)
-        return vm_raise(vm, E_RUNTIME, "out of memory");
-    cur->conn = AS_CDATA(self);
-    cur->desc = qv_nil();
-    cur->row_count = -1;
     sqlite_state *st = ((sqc_connection *)AS_CDATA(self)->data)->state->data;
-    return qv_obj(cdata_new(vm, st->cursor_type, &sqc_cursor_class, cur));
+    return db_cursor_new(vm, st->cursor_type, self, sqc_cursor_exec);
 }
 
 /* conn.execute(sql, params?) -> rows changed (or returned). */
@@ -257,7 +98,7 @@ static qval conn_execute(qvm *vm, qval self, int argc, qval *argv)
     sq_result r;
     if (!c || !db_sql_args(vm, "execute", argc, argv, true, &sql, &params) || !sqc_run(vm, c, sql, params, &r))
         return qv_exc();
-    qval n = sq_result_value(vm, &r, SQ_COUNT);
+    qval n = sq_result_value(vm, &r, DB_COUNT);
     sq_result_free(&r);
     return n;
 }
@@ -373,7 +214,7 @@ bool sqlite_module_init(qvm *vm, qmodule *m)
         return false;
     }
     st->conn_type = vm_new_cdata_type(vm, "Connection", sqc_conn_methods);
-    st->cursor_type = vm_new_cdata_type(vm, "Cursor", sqc_cursor_methods);
+    st->cursor_type = vm_new_cdata_type(vm, "Cursor", db_cursor_methods);
     st->pool_type = vm_new_cdata_type(vm, "Pool", sqlite_pool_methods);
     st->lease_type = vm_new_cdata_type(vm, "PoolConn", sqlite_lease_methods);
     /* Module functions are bound to this state; the objects they make

@@ -553,11 +553,11 @@ qarray *sq_result_rows(qvm *vm, const sq_result *r, size_t from)
     return a;
 }
 
-qval sq_result_value(qvm *vm, const sq_result *r, sq_shape shape)
+qval sq_result_value(qvm *vm, const sq_result *r, db_shape shape)
 {
     switch (shape) {
-    case SQ_ROWS: return qv_obj(sq_result_rows(vm, r, 0));
-    case SQ_ONE: {
+    case DB_ROWS: return qv_obj(sq_result_rows(vm, r, 0));
+    case DB_ONE: {
         if (!r->nrows)
             return qv_nil();
         qstr **keys = row_keys(vm, r);
@@ -565,7 +565,7 @@ qval sq_result_value(qvm *vm, const sq_result *r, sq_shape shape)
         free(keys);
         return qv_obj(d);
     }
-    case SQ_VAL: return r->nrows && r->ncols ? cell_value(vm, &r->cells[0]) : qv_nil();
+    case DB_VAL: return r->nrows && r->ncols ? cell_value(vm, &r->cells[0]) : qv_nil();
     default: return qv_int(r->has_cols ? (int64_t)r->nrows : r->changes);
     }
 }

@@ -78,8 +78,7 @@ void sq_run(sq_conn *c, const char *sql, size_t len, const sq_params *p, sq_resu
 void sq_result_free(sq_result *r);
 
 /* Loop thread: Quest values of a result. */
-typedef enum { SQ_ROWS, SQ_ONE, SQ_VAL, SQ_COUNT } sq_shape;
-qval sq_result_value(qvm *vm, const sq_result *r, sq_shape shape);
+qval sq_result_value(qvm *vm, const sq_result *r, db_shape shape);
 /* Array of row Dicts from row `from` on. */
 qarray *sq_result_rows(qvm *vm, const sq_result *r, size_t from);
 /* The description Array, or nil when the statement returned no columns. */

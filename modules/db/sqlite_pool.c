@@ -36,7 +36,7 @@ typedef struct sqp_job {
     sqp_pool *pool;
     sqp_conn *conn;        /* the pinned connection, then the one it runs on */
     qtask *task;           /* NULL once cancelled, and for internal jobs */
-    sq_shape shape;
+    db_shape shape;
     uint8_t where;         /* sqp_where */
     bool internal;         /* the pool's own ROLLBACK after a lease */
     uint64_t seq;          /* arrival order */
@@ -473,7 +473,7 @@ static void sqp_append(sqp_job **head, sqp_job **tail, sqp_job *j)
 
 /* Queue sql for the pool (pinned: for that leased connection) and return
  * the Task of its result.  hold: what the Task keeps alive. */
-static qval sqp_submit(qvm *vm, sqp_pool *p, sqp_conn *pinned, qstr *sql, qval params, sq_shape shape,
+static qval sqp_submit(qvm *vm, sqp_pool *p, sqp_conn *pinned, qstr *sql, qval params, db_shape shape,
                        qval hold)
 {
     if (p->closed)
@@ -505,7 +505,7 @@ static qval sqp_submit(qvm *vm, sqp_pool *p, sqp_conn *pinned, qstr *sql, qval p
     return result;
 }
 
-static qval sqp_query(qvm *vm, qval self, int argc, qval *argv, const char *fname, sq_shape shape)
+static qval sqp_query(qvm *vm, qval self, int argc, qval *argv, const char *fname, db_shape shape)
 {
     sqp_pool *p = sqp_of(vm, self);
     qstr *sql;
@@ -517,22 +517,22 @@ static qval sqp_query(qvm *vm, qval self, int argc, qval *argv, const char *fnam
 
 static qval pool_fetch_all(qvm *vm, qval self, int argc, qval *argv)
 {
-    return sqp_query(vm, self, argc, argv, "fetch_all", SQ_ROWS);
+    return sqp_query(vm, self, argc, argv, "fetch_all", DB_ROWS);
 }
 
 static qval pool_fetch_one(qvm *vm, qval self, int argc, qval *argv)
 {
-    return sqp_query(vm, self, argc, argv, "fetch_one", SQ_ONE);
+    return sqp_query(vm, self, argc, argv, "fetch_one", DB_ONE);
 }
 
 static qval pool_fetch_val(qvm *vm, qval self, int argc, qval *argv)
 {
-    return sqp_query(vm, self, argc, argv, "fetch_val", SQ_VAL);
+    return sqp_query(vm, self, argc, argv, "fetch_val", DB_VAL);
 }
 
 static qval pool_execute(qvm *vm, qval self, int argc, qval *argv)
 {
-    return sqp_query(vm, self, argc, argv, "execute", SQ_COUNT);
+    return sqp_query(vm, self, argc, argv, "execute", DB_COUNT);
 }
 
 static qval pool_transaction(qvm *vm, qval self, int argc, qval *argv)
@@ -744,7 +744,7 @@ static sqp_lease *sqp_lease_of(qvm *vm, qval self)
     return l;
 }
 
-static qval sqp_lease_query(qvm *vm, qval self, int argc, qval *argv, const char *fname, sq_shape shape)
+static qval sqp_lease_query(qvm *vm, qval self, int argc, qval *argv, const char *fname, db_shape shape)
 {
     sqp_lease *l = sqp_lease_of(vm, self);
     qstr *sql;
@@ -756,22 +756,22 @@ static qval sqp_lease_query(qvm *vm, qval self, int argc, qval *argv, const char
 
 static qval lease_fetch_all(qvm *vm, qval self, int argc, qval *argv)
 {
-    return sqp_lease_query(vm, self, argc, argv, "fetch_all", SQ_ROWS);
+    return sqp_lease_query(vm, self, argc, argv, "fetch_all", DB_ROWS);
 }
 
 static qval lease_fetch_one(qvm *vm, qval self, int argc, qval *argv)
 {
-    return sqp_lease_query(vm, self, argc, argv, "fetch_one", SQ_ONE);
+    return sqp_lease_query(vm, self, argc, argv, "fetch_one", DB_ONE);
 }
 
 static qval lease_fetch_val(qvm *vm, qval self, int argc, qval *argv)
 {
-    return sqp_lease_query(vm, self, argc, argv, "fetch_val", SQ_VAL);
+    return sqp_lease_query(vm, self, argc, argv, "fetch_val", DB_VAL);
 }
 
 static qval lease_execute(qvm *vm, qval self, int argc, qval *argv)
 {
-    return sqp_lease_query(vm, self, argc, argv, "execute", SQ_COUNT);
+    return sqp_lease_query(vm, self, argc, argv, "execute", DB_COUNT);
 }
 
 static qval sqp_lease_sql(qvm *vm, qval self, const char *sql)
@@ -779,7 +779,7 @@ static qval sqp_lease_sql(qvm *vm, qval self, const char *sql)
     sqp_lease *l = sqp_lease_of(vm, self);
     if (!l)
         return qv_exc();
-    return sqp_submit(vm, l->pool, l->conn, str_cstr(vm, sql), qv_nil(), SQ_COUNT, self);
+    return sqp_submit(vm, l->pool, l->conn, str_cstr(vm, sql), qv_nil(), DB_COUNT, self);
 }
 
 /* Writes are the point of a transaction: take the write lock at once. */

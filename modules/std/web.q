@@ -580,9 +580,10 @@ end
 
 pub fun _reset()
     """
-    For tests: forget every route, mounted router, middleware, error
+    For tests: forget every HTTP route, mounted router, middleware, error
     handler, redirect, default header, static directory and the CORS
-    settings, so each test can start from an empty app.
+    settings, so each test can start from an empty app.  (WebSocket routes
+    stay: they belong to the native part of the module.)
     """
     _runtime_config["static_dirs"] = []
     _runtime_config["cors"] = nil
@@ -594,6 +595,42 @@ pub fun _reset()
     _registered_routers = []
     app_routes = router_module.Router.new()
     nil
+end
+
+# Whether the app registered anything std/web acts on (WebSocket routes,
+# which the native part of the module keeps, included).
+fun has_app_config()
+    let c = _runtime_config
+    let websockets = 0
+    try
+        websockets = _ws_routes().len()
+    catch e: NameErr
+    end
+    app_routes.routes.len() > 0 or _registered_routers.len() > 0 or c["middlewares"].len() > 0 or
+        c["after_middlewares"].len() > 0 or c["redirects"].len() > 0 or c["error_handlers"].len() > 0 or
+        c["static_dirs"].len() > 0 or c["cors"] != nil or websockets > 0
+end
+
+pub fun _server_handler(fallback = nil)
+    """
+    For the server, once the app is loaded: the function to call with each
+    request Dict.  fallback is the app's top-level handle_request (nil when
+    it has none).  An app that registered nothing with std/web gets its
+    handle_request itself; otherwise the result calls _handle(req,
+    fallback) and returns its Task.  Raises RuntimeErr when the app has
+    neither.
+    """
+    served = true
+    if not has_app_config()
+        if fallback != nil
+            return fallback
+        end
+        raise RuntimeErr.new("The app defines no handle_request(req) and registers no std/web routes")
+    end
+    if fallback == nil
+        return _handle
+    end
+    fun (req) _handle(req, fallback) end
 end
 
 pub fun _mark_served()

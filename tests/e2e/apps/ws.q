@@ -33,7 +33,7 @@ web.websocket("/bye", async fun (ws, req)
     await ws.recv()
     ws.close(code: 4002, reason: "server bye")
     let after = await ws.recv()
-    puts("bye: recv after close gave " .. after.str())
+    puts("bye: recv after close gave nil: " .. (after == nil).str())
 end)
 
 # Returns at once: the connection closes with 1000.

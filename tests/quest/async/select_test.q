@@ -113,10 +113,11 @@ end)
 describe("cancelling a task blocked in select", fun ()
     it("frees it at once, runs its ensure and leaves the channels usable", fun ()
         let c = async.channel()
+        let deadline = async.after(30)
         let log = []
         async fun waiter()
             try
-                await async.select([c, async.after(30)])
+                await async.select([c, deadline])
             ensure
                 log.push("ensure")
             end
@@ -128,5 +129,8 @@ describe("cancelling a task blocked in select", fun ()
         assert_eq(log, ["ensure"])
         c.send("still here")
         assert_eq(c.try_recv(), "still here")
+        # the timer is a task of its own: select leaves it running
+        assert(not deadline.is_finished())
+        deadline.cancel()
     end)
 end)

@@ -2,6 +2,7 @@
 # the [std.web] Configuration type, status constants and web.run.
 
 use "std/test" {module, describe, it, before, assert, assert_eq, assert_nil, assert_raises}
+use "std/async"
 use "std/web"
 
 module("std/web configuration")
@@ -99,5 +100,36 @@ describe("web.run", fun ()
         web._mark_served()
         assert_nil(web.run())
         assert_nil(web.run("0.0.0.0", 8888))
+    end)
+end)
+
+describe("web._server_handler", fun ()
+    before(web._reset)
+
+    fun fallback(req)
+        {status: 200, body: "handle_request"}
+    end
+
+    it("refuses an app with no routes and no handle_request", fun ()
+        assert_raises(RuntimeErr, fun () web._server_handler(nil) end)
+    end)
+
+    it("hands back handle_request when the app registered nothing", fun ()
+        assert_eq(web._server_handler(fallback)._id(), fallback._id())
+    end)
+
+    it("otherwise runs the pipeline, with handle_request for unmatched requests", fun ()
+        web.get("/", fun (req) "route" end)
+        let bare = web._server_handler(nil)
+        let with_fallback = web._server_handler(fallback)
+        let req = {method: "GET", path: "/x", headers: {}}
+        assert_eq(async.block_on(bare(req))["status"], 404)
+        assert_eq(async.block_on(with_fallback(req))["body"], "handle_request")
+        assert_eq(async.block_on(with_fallback({method: "GET", path: "/", headers: {}}))["body"], "route")
+    end)
+
+    it("counts static directories as something to serve", fun ()
+        web.static("/public", "./public")
+        assert_eq(async.block_on(web._server_handler(nil)({method: "GET", path: "/", headers: {}}))["status"], 404)
     end)
 end)
