@@ -331,7 +331,7 @@ static qval sys_get_call_depth(qvm *vm, qval self, int argc, qval *argv)
 static qval sys_get_scope_depth(qvm *vm, qval self, int argc, qval *argv)
 {
     (void)self, (void)argc, (void)argv;
-    return qv_int(vm_call_depth(vm) + 1);
+    return qv_int(vm_scope_depth(vm));
 }
 
 /* function_calls is the VM's real limit.  The other two are the figures

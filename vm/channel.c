@@ -29,6 +29,7 @@ void channel_mark(qvm *vm, qchannel *c)
         vm_mark_value(vm, c->ring[(c->head + i) % c->ring_cap]);
     vm_mark_obj(vm, (qobj *)c->receivers);
     vm_mark_obj(vm, (qobj *)c->senders);
+    vm_mark_obj(vm, (qobj *)c->sent);
 }
 
 void channel_free(qvm *vm, qchannel *c)
@@ -97,7 +98,7 @@ static qval done_task(qvm *vm, qval v)
  * `hold` is the source list, so it can unregister from the others. */
 static void select_unregister(qtask *sel)
 {
-    qarray *src = AS_ARRAY(sel->hold);
+    qarray *src = ((qarray *)sel->hold);
     for (uint32_t i = 0; i < src->len; i++) {
         if (IS_CHANNEL(src->items[i]))
             pair_remove_task(((qchannel *)src->items[i].as.o)->receivers, sel);
@@ -118,7 +119,7 @@ static void select_win(qvm *vm, qtask *sel, int64_t index, qval value, qval sour
 
 static void select_wake(qvm *vm, qtask *sel, qtask *source)
 {
-    qarray *src = AS_ARRAY(sel->hold);
+    qarray *src = ((qarray *)sel->hold);
     for (uint32_t i = 0; i < src->len; i++) {
         if (task_of(src->items[i]) == source) {
             qval v = source->state == TS_DONE ? source->result : qv_nil();
@@ -205,9 +206,15 @@ static qval cm_send(qvm *vm, qval self, int argc, qval *argv)
     qchannel *c = ch(self);
     if (c->closed)
         return vm_raise(vm, E_RUNTIME, "send on a closed channel");
-    if (channel_offer(vm, c, argv[0]))
-        return done_task(vm, qv_nil());
-    qtask *t = task_new_pending(vm, "send");
+    if (channel_offer(vm, c, argv[0])) {
+        /* nil, without waiting: always the same finished Task */
+        if (!c->sent) {
+            c->sent = task_new_pending(vm, NULL);
+            task_resolve(vm, c->sent, qv_nil());
+        }
+        return qv_obj(c->sent);
+    }
+    qtask *t = task_new_pending(vm, NULL);
     arr_push(vm, c->senders, qv_obj(t));
     arr_push(vm, c->senders, argv[0]);
     return qv_obj(t);
@@ -250,7 +257,7 @@ static qval cm_recv(qvm *vm, qval self, int argc, qval *argv)
     qval v;
     if (take(vm, c, &v))
         return done_task(vm, v);
-    qtask *t = task_new_pending(vm, "recv");
+    qtask *t = task_new_pending(vm, NULL);
     arr_push(vm, c->receivers, qv_obj(t));
     arr_push(vm, c->receivers, qv_nil());
     return qv_obj(t);
@@ -344,14 +351,14 @@ qval channel_select(qvm *vm, qarray *sources)
         qval v;
         if (IS_CHANNEL(s) && take(vm, ch(s), &v)) {
             qtask *t = task_new_pending(vm, "select");
-            t->hold = qv_obj(arr_new(vm, 0));
+            t->hold = (qobj *)arr_new(vm, 0);
             select_win(vm, t, i, v, s);
             return qv_obj(t);
         }
         qtask *src = task_of(s);
         if (src && task_is_done(src)) {
             qtask *t = task_new_pending(vm, "select");
-            t->hold = qv_obj(arr_new(vm, 0));
+            t->hold = (qobj *)arr_new(vm, 0);
             select_win(vm, t, i, src->state == TS_DONE ? src->result : qv_nil(), s);
             return qv_obj(t);
         }
@@ -362,7 +369,7 @@ qval channel_select(qvm *vm, qarray *sources)
     qarray *copy = arr_new(vm, sources->len);
     memcpy(copy->items, sources->items, sources->len * sizeof(qval));
     copy->len = sources->len;
-    sel->hold = qv_obj(copy);
+    sel->hold = (qobj *)copy;
     task_set_wake(sel, select_wake);
     task_set_cancel(sel, select_cancel, NULL);
     for (uint32_t i = 0; i < sources->len; i++) {

@@ -69,6 +69,7 @@ typedef struct fstate {
     qproto *proto;
     qbuf code;
     int32_t *lines;
+    uint8_t *depths;
     size_t cap_lines;
     qarray *consts;
     qdict *const_strs;     /* dedupe of string constants */
@@ -131,10 +132,12 @@ static void emit_byte(compiler *c, uint8_t b)
     if (fs->code.len + 1 > fs->cap_lines) {
         fs->cap_lines = fs->cap_lines ? fs->cap_lines * 2 : 256;
         fs->lines = realloc(fs->lines, fs->cap_lines * sizeof(int32_t));
-        if (!fs->lines)
+        fs->depths = realloc(fs->depths, fs->cap_lines);
+        if (!fs->lines || !fs->depths)
             abort();
     }
     fs->lines[fs->code.len] = c->line;
+    fs->depths[fs->code.len] = (uint8_t)(fs->depth < 255 ? fs->depth : 255);
     buf_putc(&fs->code, (char)b);
 }
 
@@ -1674,6 +1677,8 @@ static void fstate_close(compiler *c, fstate *fs)
     memcpy(p->code, fs->code.data, fs->code.len);
     p->lines = vm_realloc(vm, NULL, 0, (fs->code.len ? fs->code.len : 1) * sizeof(int32_t));
     memcpy(p->lines, fs->lines, fs->code.len * sizeof(int32_t));
+    p->depths = vm_realloc(vm, NULL, 0, fs->code.len ? fs->code.len : 1);
+    memcpy(p->depths, fs->depths, fs->code.len);
     p->nconsts = fs->consts->len;
     p->consts = vm_realloc(vm, NULL, 0, (p->nconsts ? p->nconsts : 1) * sizeof(qval));
     memcpy(p->consts, fs->consts->items, p->nconsts * sizeof(qval));
@@ -1688,6 +1693,7 @@ static void fstate_close(compiler *c, fstate *fs)
     p->maxstack = (uint32_t)fs->stack_max;
     buf_free(&fs->code);
     free(fs->lines);
+    free(fs->depths);
     free(fs->locals);
     free(fs->upvals);
     vm_pop_roots(vm, 3);

@@ -1536,6 +1536,18 @@ qval interp_run_main(qvm *vm, qproto *p, qmodule *m)
     return vm_call(vm, qv_obj(cl), 0, NULL);
 }
 
+/* Frames plus the block nesting where the innermost Quest frame stands. */
+int vm_scope_depth(qvm *vm)
+{
+    qstack *s = vm->stack;
+    if (!s->nframes)
+        return 1;
+    const qframe *f = &s->frames[s->nframes - 1];
+    size_t off = (size_t)(f->ip - f->fn->proto->code);
+    int block = off > 0 && off <= f->fn->proto->code_len ? f->fn->proto->depths[off - 1] : 0;
+    return (int)s->nframes + block;
+}
+
 int vm_call_depth(qvm *vm)
 {
     return (int)vm->stack->nframes;

@@ -116,6 +116,7 @@ static void free_proto(qvm *vm, qproto *p)
 {
     vm_realloc(vm, p->code, p->code_len, 0);
     vm_realloc(vm, p->lines, p->code_len * sizeof(int32_t), 0);
+    vm_realloc(vm, p->depths, p->code_len, 0);
     vm_realloc(vm, p->consts, p->nconsts * sizeof(qval), 0);
     vm_realloc(vm, p->params, p->nparams * sizeof(qparam), 0);
     vm_realloc(vm, p->upval_is_local, p->nupvals, 0);

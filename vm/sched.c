@@ -189,11 +189,14 @@ static void close_walk(uv_handle_t *h, void *arg)
         uv_close(h, NULL);
 }
 
-/* At vm_free: close our handles and, if the loop is ours, the loop. */
+/* At vm_free: close our handles and, if the loop is ours, the loop; free
+ * the spare task stacks. */
 void sched_free(qvm *vm)
 {
-    if (!vm->loop)
+    if (!vm->loop) {
+        task_free_spares(vm);
         return;
+    }
     timers_free(vm);
     if (vm->own_loop) {
         uv_walk(vm->loop, close_walk, NULL);
@@ -206,4 +209,5 @@ void sched_free(qvm *vm)
     }
     vm->idle = NULL;
     vm->loop = NULL;
+    task_free_spares(vm); /* last: the run above may finish tasks */
 }

@@ -129,7 +129,6 @@ static qtask *task_alloc(qvm *vm, qstr *name)
     t->id = ++vm->next_task_id;
     t->name = name;
     t->result = qv_nil();
-    t->hold = qv_nil();
     t->state = TS_RUNNING;
     live_add(vm, t);
     qtask *cur = vm->current;
@@ -164,7 +163,7 @@ void task_set_wake(qtask *t, qtask_wake_fn fn)
 
 void task_hold(qtask *t, qval v)
 {
-    t->hold = v;
+    t->hold = IS_OBJ(v) ? v.as.o : NULL;
 }
 
 /* The first waiter has its own slot: a task awaited by one other (the
@@ -226,6 +225,55 @@ static void wake_waiter(qvm *vm, qtask *waiter, qtask *source)
         sched_ready(vm, waiter);
 }
 
+/* ---- task stacks ------------------------------------------------------------------------- */
+
+/* Most tasks finish soon after they start, so the stacks of finished tasks
+ * are kept for the next ones (a few, of modest size): three mallocs and
+ * frees less per task. */
+#define SPARE_STACK_VALUES 64
+
+static void stack_release(qvm *vm, qstack *s)
+{
+    if (vm->nspare_stacks < (int)(sizeof vm->spare_stacks / sizeof *vm->spare_stacks) &&
+        s->cap <= SPARE_STACK_VALUES && !s->open_upvals) {
+        s->sp = 0;
+        s->nframes = 0;
+        s->nhandlers = 0;
+        vm->spare_stacks[vm->nspare_stacks++] = s;
+        return;
+    }
+    stack_free(vm, s);
+}
+
+void task_free_spares(qvm *vm)
+{
+    while (vm->nspare_stacks)
+        stack_free(vm, vm->spare_stacks[--vm->nspare_stacks]);
+}
+
+/* A fresh task's stack, sized for its first frame: a pending task should
+ * cost well under 1 KiB, and the generic growth would round up to 16
+ * values and 2 frames. */
+static qstack *stack_for(qvm *vm, qclosure *cl, int argc)
+{
+    size_t need = (size_t)cl->proto->nslots + cl->proto->maxstack + 8;
+    if (need < (size_t)argc + 1)
+        need = (size_t)argc + 1;
+    if (vm->nspare_stacks) {
+        qstack *s = vm->spare_stacks[--vm->nspare_stacks];
+        stack_reserve(s, need);
+        return s;
+    }
+    qstack *s = stack_new(vm);
+    s->values = malloc(need * sizeof(qval));
+    s->frames = malloc(sizeof(qframe));
+    if (!s->values || !s->frames)
+        abort();
+    s->cap = need;
+    s->capframes = 1;
+    return s;
+}
+
 /* Record the outcome and wake whoever waits. */
 static void finish(qvm *vm, qtask *t, qtask_state state)
 {
@@ -235,7 +283,7 @@ static void finish(qvm *vm, qtask *t, qtask_state state)
     if (t->scope != t && !t->detached)
         owner_remove(vm, t);
     if (t->stack) {
-        stack_free(vm, t->stack);
+        stack_release(vm, t->stack);
         t->stack = NULL;
     }
     qtask *first = t->waiter;
@@ -255,7 +303,7 @@ void task_resolve(qvm *vm, qtask *t, qval v)
     if (task_is_done(t))
         return;
     t->result = v;
-    t->hold = qv_nil();
+    t->hold = NULL;
     finish(vm, t, TS_DONE);
 }
 
@@ -263,8 +311,8 @@ void task_reject(qvm *vm, qtask *t, qexc *e)
 {
     if (task_is_done(t))
         return;
-    t->exc = e;
-    t->hold = qv_nil();
+    t->result = qv_obj(e);
+    t->hold = NULL;
     finish(vm, t, e->type == vm->err_types[E_CANCELLED] ? TS_CANCELLED : TS_FAILED);
 }
 
@@ -272,8 +320,8 @@ qval task_result(qvm *vm, qtask *t)
 {
     if (t->state == TS_DONE)
         return t->result;
-    if (t->exc)
-        return vm_raise_exc(vm, t->exc);
+    if (IS_EXCV(t->result))
+        return vm_raise_exc(vm, AS_EXCV(t->result));
     return vm_raise(vm, E_CANCELLED, "Task was cancelled");
 }
 
@@ -326,24 +374,6 @@ void task_resume(qvm *vm, qtask *t)
     task_run(vm, t, raising);
 }
 
-/* A task's stack starts at the size its first frame needs: a pending task
- * should cost well under 1 KiB, and the generic growth would round up to
- * 16 values and 2 frames. */
-static qstack *task_stack_new(qvm *vm, qclosure *cl, int argc)
-{
-    qstack *s = stack_new(vm);
-    size_t need = (size_t)cl->proto->nslots + cl->proto->maxstack + 8;
-    if (need < (size_t)argc + 1)
-        need = (size_t)argc + 1;
-    s->values = malloc(need * sizeof(qval));
-    s->frames = malloc(sizeof(qframe));
-    if (!s->values || !s->frames)
-        abort();
-    s->cap = need;
-    s->capframes = 1;
-    return s;
-}
-
 qval task_start_call(qvm *vm, qclosure *cl, size_t at, int argc, qdict *kw)
 {
     qstack *caller = vm->stack;
@@ -353,7 +383,7 @@ qval task_start_call(qvm *vm, qclosure *cl, size_t at, int argc, qdict *kw)
      * either side must be seen by the other.  Spawned tasks start empty. */
     if (cur && !cur->spawning)
         t->locals = task_locals(vm);
-    t->stack = task_stack_new(vm, cl, argc);
+    t->stack = stack_for(vm, cl, argc);
     memcpy(t->stack->values, &caller->values[at], ((size_t)argc + 1) * sizeof(qval));
     t->stack->sp = (size_t)argc + 1;
     vm->stack = t->stack;
@@ -362,7 +392,7 @@ qval task_start_call(qvm *vm, qclosure *cl, size_t at, int argc, qdict *kw)
     if (!ok) { /* bad arguments fail the call itself, as for any function */
         live_remove(vm, t);
         owner_remove(vm, t);
-        stack_free(vm, t->stack);
+        stack_release(vm, t->stack);
         t->stack = NULL;
         t->state = TS_FAILED;
         return qv_exc();
@@ -475,8 +505,7 @@ void task_mark(qvm *vm, qtask *t)
 {
     vm_mark_obj(vm, (qobj *)t->name);
     vm_mark_value(vm, t->result);
-    vm_mark_value(vm, t->hold);
-    vm_mark_obj(vm, (qobj *)t->exc);
+    vm_mark_obj(vm, t->hold);
     vm_mark_obj(vm, (qobj *)t->awaiting);
     vm_mark_obj(vm, (qobj *)t->waiter);
     vm_mark_obj(vm, (qobj *)t->waiters);

@@ -230,6 +230,7 @@ typedef struct qproto {
     qval *consts;
     uint32_t nconsts;
     int32_t *lines;    /* line of each code byte */
+    uint8_t *depths;   /* block nesting of each code byte (sys.get_scope_depth) */
     void *ic;          /* inline caches, owned by the interpreter */
     uint32_t nic;
 } qproto;

@@ -77,6 +77,8 @@ qval vm_import(qvm *vm, const char *path);
 qval vm_eval(qvm *vm, const char *name, const char *src);
 /* Current Quest call depth (frames), for sys.get_call_depth(). */
 int vm_call_depth(qvm *vm);
+/* Call depth plus block nesting at the calling instruction (sys.get_scope_depth). */
+int vm_scope_depth(qvm *vm);
 /* Print the pending exception as the reference does (Type: msg, at, stack)
  * and clear it. */
 void vm_report_exc(qvm *vm, FILE *out);

@@ -49,8 +49,7 @@ struct qtask {
     int64_t id;
     qstr *name;
     qstack *stack;
-    qval result;
-    qexc *exc;
+    qval result;            /* the value, or the exception when failed or cancelled */
     struct qtask *awaiting; /* what this Quest task is suspended on */
     struct qtask *waiter;   /* the first task to wake when this one finishes */
     qarray *waiters;        /* the others (most tasks have one waiter at most) */
@@ -58,7 +57,7 @@ struct qtask {
     struct qtask *kids;     /* unfinished tasks owned by this one (when it is a scope) */
     struct qtask *sib_prev, *sib_next; /* in scope->kids or vm->orphans */
     qdict *locals;          /* task-locals, shared along a chain of awaited calls */
-    qval hold;              /* native tasks: values kept alive with it */
+    qobj *hold;             /* native tasks: an object kept alive with it */
     qtask_wake_fn wake;
     qtask_cancel_fn on_cancel;
     void *cancel_data;
@@ -111,6 +110,8 @@ struct qvm {
     bool own_loop;
     uv_idle_t *idle;      /* drains the ready queue from inside the loop */
     struct qtimers *timers; /* timer.c: sleeping tasks, grouped by duration */
+    qstack *spare_stacks[8]; /* task.c: stacks of finished tasks, for reuse */
+    int nspare_stacks;
     int loop_running;     /* inside uv_run: blocking is not allowed */
     int64_t budget_left;  /* safe points left in this run (opts.cpu_budget) */
     bool budget_hit;
@@ -203,6 +204,8 @@ void task_init_class(qvm *vm, qtype *t);
 void task_resume(qvm *vm, qtask *t);
 
 void tasks_cancel_orphans(qvm *vm);
+/* Free the spare stacks (at vm_free). */
+void task_free_spares(qvm *vm);
 
 /* channel.c */
 struct qchannel {
@@ -213,6 +216,7 @@ struct qchannel {
     bool closed;
     qarray *receivers;      /* pairs (task, select index or nil) */
     qarray *senders;        /* pairs (task, value) */
+    qtask *sent;            /* the finished Task every send that did not wait returns */
 };
 void channel_mark(qvm *vm, qchannel *c);
 void channel_free(qvm *vm, qchannel *c);
