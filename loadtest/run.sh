@@ -1,7 +1,10 @@
 #!/bin/bash
 # make bench: run the benchmarks in loadtest/ and print what ran.
 #
-#   loadtest/run.sh [QUEST_BIN]        (default: build/quest)
+#   loadtest/run.sh [QUEST_BIN [PART...]]   (default: build/quest, every part)
+#
+# Parts: interp, templates, http_client, http (e.g. `loadtest/run.sh
+# build/quest http` runs only the inbound HTTP benchmark, loadtest/http/).
 #
 # Interpreter benchmarks: every loadtest/interp/NAME.q is run with quest;
 # a NAME.lua or NAME.py next to it is run with lua5.4 / python3 for
@@ -11,6 +14,8 @@ set -u
 cd "$(dirname "$0")/.." || exit 1
 
 quest=${1:-build/quest}
+parts=${*:2}
+parts=${parts:-interp templates http_client http}
 runs=${BENCH_RUNS:-3}
 failures=0
 errors=$(mktemp)
@@ -88,10 +93,19 @@ template_benchmarks() {
     done
 }
 
-interp_benchmarks
-template_benchmarks
+# wanted PART: true when PART is to run.
+wanted() { [[ " $parts " == *" $1 "* ]]; }
+
+wanted interp && interp_benchmarks
+wanted templates && template_benchmarks
 # Outbound HTTP (std/http/client) under wrk, against Node.js fetch.
-loadtest/http_client/run.sh "$quest" || failures=$((failures + 1))
+if wanted http_client; then
+    loadtest/http_client/run.sh "$quest" || failures=$((failures + 1))
+fi
+# Inbound HTTP (quest serve) under wrk and ab, against h2o, nginx, Node, aiohttp.
+if wanted http; then
+    loadtest/http/run.sh "$quest" || failures=$((failures + 1))
+fi
 if [ "$failures" -gt 0 ]; then
     echo "loadtest: $failures program(s) failed"
     exit 1

@@ -311,15 +311,12 @@ static void transfer_method(hc_transfer *tr)
         curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
         return;
     }
-    /* GET and POST stay curl's own, so that a 303 (301, 302 for POST)
-     * turns them into a GET as browsers do; other methods are kept. */
-    if (strcmp(s->method, "GET") != 0 && strcmp(s->method, "POST") != 0)
+    /* POST and a bodiless GET stay curl's own, so that a 303 (301, 302
+     * for POST) turns them into a GET as browsers do; others are kept. */
+    bool own = strcmp(s->method, "POST") == 0 || (strcmp(s->method, "GET") == 0 && !s->has_body);
+    if (!own)
         curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, s->method);
-    if (s->has_body || strcmp(s->method, "POST") == 0) {
-        if (!s->has_body) {
-            s->has_body = true; /* an empty POST still says Content-Length: 0 */
-            buf_append(&s->body, "", 0);
-        }
+    if (s->has_body) {
         curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)s->body.len);
         curl_easy_setopt(h, CURLOPT_POSTFIELDS, s->body.data ? s->body.data : "");
     }
@@ -376,6 +373,9 @@ qtask *hc_send(qvm *vm, hc_spec *s, qval holder)
     if (tr) {
         tr->spec = *s;
         memset(s, 0, sizeof *s);
+        /* An empty POST still says Content-Length: 0. */
+        if (strcmp(tr->spec.method, "POST") == 0)
+            tr->spec.has_body = true;
         buf_init(&tr->head);
         buf_init(&tr->cookies);
         buf_init(&tr->body);

@@ -29,6 +29,7 @@ bool json_module_init(qvm *vm, qmodule *m);
 bool markdown_module_init(qvm *vm, qmodule *m);
 bool math_module_init(qvm *vm, qmodule *m);
 bool os_module_init(qvm *vm, qmodule *m);
+bool postgres_module_init(qvm *vm, qmodule *m);
 bool process_module_init(qvm *vm, qmodule *m);
 bool rand_module_init(qvm *vm, qmodule *m);
 bool regex_module_init(qvm *vm, qmodule *m);

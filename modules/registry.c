@@ -9,6 +9,7 @@ const qnative_module quest_native_modules[] = {
     {"std/compress/gzip", gzip_module_init},
     {"std/compress/zlib", zlib_module_init},
     {"std/crypto", crypto_module_init},
+    {"std/db/postgres", postgres_module_init},
     {"std/db/sqlite", sqlite_module_init},
     {"std/encoding/b64", b64_module_init},
     {"std/encoding/csv", csv_module_init},

@@ -22,8 +22,10 @@
  * 1008; a close handshake the client does not finish in CLOSE_TIMEOUT
  * seconds ends with the socket.  One timer per worker (the sweep) sends
  * pings and enforces the timeouts. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <h2o/websocket.h>
 
@@ -53,6 +55,9 @@ struct srv_ws {
     uint16_t close_code;        /* what the client's close frame said (1006: none) */
     uint16_t close_out;         /* our close code, while it waits for the queue to drain */
     qstr *close_reason;         /* ... and its reason */
+    char *out;                  /* frames on their way to the socket (one write) */
+    size_t out_len, out_cap;
+    bool batching;              /* inside flush(): collect every queued frame */
     double last_recv, ping_sent, since; /* since: when the phase began */
 };
 
@@ -115,12 +120,101 @@ static void unlist_if_over(srv_ws *s)
 /* ---- the wire ------------------------------------------------------------------------- */
 
 static void on_closer(uv_prepare_t *p);
+static void on_ws_message(h2o_websocket_conn_t *conn, const struct wslay_event_on_msg_recv_arg *arg);
 
-/* Let h2o write what wslay queued (and read on).  May close the connection. */
+/* Writing.  h2o 2.2.5's own send callback writes every piece wslay hands
+ * it (a frame header, then its payload) with its own write(2), one at a
+ * time, a loop turn apart.  Ours collects them: inside flush() every frame
+ * wslay has queued goes into one buffer and one write; when h2o's proceed
+ * sends by itself (a pong, a close reply, or right after the 101), each
+ * frame goes out whole.  One write is in flight at a time, as in h2o. */
+#define OUT_MAX (256u << 10)  /* bytes gathered into one write */
+
+static void on_written(h2o_socket_t *sock, const char *err);
+
+/* With no write in flight the bytes go to the kernel at once, as
+ * uv_try_write would (saving libuv's write request, its completion turn and
+ * an epoll_ctl per message); only what the kernel does not take goes
+ * through h2o's asynchronous write. */
+static void write_out(srv_ws *s)
+{
+    int fd = h2o_socket_get_fd(s->conn->sock);
+    ssize_t n;
+    do
+        n = fd >= 0 ? write(fd, s->out, s->out_len) : -1;
+    while (n < 0 && errno == EINTR);
+    if (n == (ssize_t)s->out_len) {
+        s->out_len = 0;
+        return;
+    }
+    if (n > 0) {
+        memmove(s->out, s->out + n, s->out_len - (size_t)n);
+        s->out_len -= (size_t)n;
+    }
+    h2o_iovec_t buf = h2o_iovec_init(s->out, s->out_len);
+    h2o_socket_write(s->conn->sock, &buf, 1, on_written); /* reports errors too */
+}
+
+static ssize_t on_wslay_send(wslay_event_context_ptr ctx, const uint8_t *data, size_t len, int flags, void *user)
+{
+    h2o_websocket_conn_t *conn = user;
+    srv_ws *s = conn->data;
+    if (h2o_socket_is_writing(conn->sock) || (s->out_len && s->out_len + len > OUT_MAX)) {
+        wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
+        return -1;
+    }
+    if (s->out_len + len > s->out_cap) {
+        size_t cap = s->out_cap ? s->out_cap : 256;
+        while (cap < s->out_len + len)
+            cap *= 2;
+        char *p = realloc(s->out, cap);
+        if (!p)
+            abort();
+        s->out = p;
+        s->out_cap = cap;
+    }
+    memcpy(s->out + s->out_len, data, len);
+    s->out_len += len;
+    if (!s->batching && !(flags & WSLAY_MSG_MORE))
+        write_out(s);
+    return (ssize_t)len;
+}
+
+static void out_free(srv_ws *s)
+{
+    free(s->out);
+    s->out = NULL;
+    s->out_len = s->out_cap = 0;
+}
+
+/* Send what wslay has queued, in one write, and let h2o go on reading (or
+ * close, when both sides are done).  May close the connection. */
 static void flush(srv_ws *s)
 {
-    if (s->conn && s->conn->sock)
-        h2o_websocket_proceed(s->conn);
+    if (!s->conn || !s->conn->sock)
+        return; /* before the 101 is out: h2o sends the queue after it */
+    if (!h2o_socket_is_writing(s->conn->sock)) {
+        s->batching = true;
+        int r = wslay_event_send(s->conn->ws_ctx);
+        s->batching = false;
+        if (r == 0 && s->out_len)
+            write_out(s);
+    }
+    h2o_websocket_proceed(s->conn);
+}
+
+static void on_written(h2o_socket_t *sock, const char *err)
+{
+    h2o_websocket_conn_t *conn = sock->data;
+    srv_ws *s = conn->data;
+    s->out_len = 0;
+    if (s->out_cap > 4096) /* an idle connection keeps no big buffer */
+        out_free(s);
+    if (err) {
+        on_ws_message(conn, NULL);
+        return;
+    }
+    flush(s);
 }
 
 static void queue_close(srv_ws *s, uint16_t code, const char *reason, size_t len)
@@ -238,11 +332,15 @@ static void session_closed(srv_ws *s, bool forced)
     h2o_websocket_conn_t *conn = s->conn;
     s->conn = NULL;
     s->close_code = wslay_event_get_status_code_received(conn->ws_ctx);
-    if (!forced && conn->sock && !wslay_event_get_close_received(conn->ws_ctx)) {
+    /* (Not while a write is in flight: its completion would find our record
+     * in sock->data; h2o's close cancels that write cleanly.) */
+    if (!forced && conn->sock && !h2o_socket_is_writing(conn->sock) &&
+        !wslay_event_get_close_received(conn->ws_ctx)) {
         linger(s->w, conn->sock);
         conn->sock = NULL; /* ours now: h2o_websocket_close leaves it */
     }
     h2o_websocket_close(conn);
+    out_free(s); /* the socket is closed or lingers: nothing writes from it */
     s->phase = WS_CLOSED;
     s->since = loop_now(s->w);
     unsubscribe_all(s);
@@ -258,7 +356,6 @@ static void on_ws_message(h2o_websocket_conn_t *conn, const struct wslay_event_o
         return;
     }
     qvm *vm = s->w->vm;
-    s->last_recv = loop_now(s->w);
     qval v;
     switch (arg->opcode) {
     case WSLAY_TEXT_FRAME: /* wslay has checked the UTF-8 (1007 otherwise) */
@@ -273,6 +370,7 @@ static void on_ws_message(h2o_websocket_conn_t *conn, const struct wslay_event_o
     default: /* ping and close: wslay answers them itself */
         return;
     }
+    s->last_recv = loop_now(s->w);
     if (!channel_offer(vm, s->inbox, v) && s->phase == WS_OPEN)
         start_close(s, 1008, "too many unread messages", true);
 }
@@ -485,6 +583,9 @@ bool srv_ws_try_upgrade(srv_worker *w, h2o_req_t *req)
     srv_log_access(w, req, 101, 0, started);
     /* req is freed once the 101 is written: everything is copied by now. */
     s->conn = h2o_upgrade_to_websocket(req, key, s, on_ws_message);
+    struct wslay_event_callbacks callbacks = s->conn->ws_callbacks;
+    callbacks.send_callback = on_wslay_send;
+    wslay_event_config_set_callbacks(s->conn->ws_ctx, &callbacks);
     wslay_event_config_set_max_recv_msg_length(s->conn->ws_ctx, w->cfg->ws_max_message_size);
     start_handler(s, r->handler);
     return true;

@@ -501,16 +501,25 @@ void tasks_cancel_orphans(qvm *vm)
 
 /* ---- GC -------------------------------------------------------------------------------------- */
 
+/* Fields are tested before the call: a heap may hold a million tasks, and
+ * most of their links are NULL. */
+#define MARK(o)                               \
+    do {                                      \
+        if (o)                                \
+            vm_mark_obj(vm, (qobj *)(o));     \
+    } while (0)
+
 void task_mark(qvm *vm, qtask *t)
 {
-    vm_mark_obj(vm, (qobj *)t->name);
-    vm_mark_value(vm, t->result);
-    vm_mark_obj(vm, t->hold);
-    vm_mark_obj(vm, (qobj *)t->awaiting);
-    vm_mark_obj(vm, (qobj *)t->waiter);
-    vm_mark_obj(vm, (qobj *)t->waiters);
-    vm_mark_obj(vm, (qobj *)t->scope);
-    vm_mark_obj(vm, (qobj *)t->locals);
+    MARK(t->name);
+    if (IS_OBJ(t->result))
+        vm_mark_obj(vm, t->result.as.o);
+    MARK(t->hold);
+    MARK(t->awaiting);
+    MARK(t->waiter);
+    MARK(t->waiters);
+    MARK(t->scope);
+    MARK(t->locals);
     if (t->stack)
         stack_mark(vm, t->stack);
 }

@@ -105,6 +105,13 @@ qval db_raise(qvm *vm, db_err_kind kind, const char *fmt, ...)
     return vm_raise_exc(vm, e);
 }
 
+qval db_failed_task(qvm *vm, db_err_kind kind, const char *msg)
+{
+    qtask *t = task_new_pending(vm, "query");
+    task_reject(vm, t, db_exc(vm, kind, "%s", msg));
+    return task_value(t);
+}
+
 /* ---- pools ------------------------------------------------------------------------------ */
 
 void db_pool_register(qvm *vm, db_pool_link *link)

@@ -32,6 +32,9 @@ qtype *db_err_type(qvm *vm, db_err_kind kind);
 /* Raise / build an exception of the family; db_raise returns qv_exc(). */
 qval db_raise(qvm *vm, db_err_kind kind, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 qexc *db_exc(qvm *vm, db_err_kind kind, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* An async method's failure that is the database's, not the caller's
+ * (the pool is closed): a Task already failed with it. */
+qval db_failed_task(qvm *vm, db_err_kind kind, const char *msg);
 
 /* What a query call returns: all rows (Array of Dicts), the first row
  * (Dict or nil), the first column of the first row, or the count of rows

@@ -164,8 +164,11 @@ static qval decode_interval(qvm *vm, const char *s, size_t n)
             break;
         double whole = trunc(num);
         dict_set_cstr(vm, kw, key, qv_int((int64_t)whole));
-        if (*stop == 'S' && num != whole)
-            dict_set_cstr(vm, kw, "micros", qv_int((int64_t)llround((num - whole) * 1e6)));
+        if (*stop == 'S' && num != whole) {
+            int64_t us = (int64_t)llround((num - whole) * 1e6);
+            dict_set_cstr(vm, kw, "millis", qv_int(us / 1000));
+            dict_set_cstr(vm, kw, "micros", qv_int(us % 1000));
+        }
         p = stop + 1;
     }
     qval v = qv_exc();

@@ -477,7 +477,7 @@ static qval sqp_submit(qvm *vm, sqp_pool *p, sqp_conn *pinned, qstr *sql, qval p
                        qval hold)
 {
     if (p->closed)
-        return db_raise(vm, DBE_OPERATIONAL, "the database pool is closed");
+        return db_failed_task(vm, DBE_OPERATIONAL, "the database pool is closed");
     sqp_job *j = sqp_job_new(p, sql->data, sql->len);
     if (!j)
         return vm_raise(vm, E_RUNTIME, "out of memory");
@@ -649,7 +649,7 @@ static qval pool_acquire(qvm *vm, qval self, int argc, qval *argv)
     if (!db_kw_seconds(vm, vm_kwargs(vm), "acquire", "timeout", &timeout))
         return qv_exc();
     if (p->closed)
-        return db_raise(vm, DBE_OPERATIONAL, "the database pool is closed");
+        return db_failed_task(vm, DBE_OPERATIONAL, "the database pool is closed");
     sqp_lease *l = calloc(1, sizeof *l);
     if (!l)
         return vm_raise(vm, E_RUNTIME, "out of memory");

@@ -39,6 +39,7 @@ cert_pem = b""
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    wbufsize = 1 << 16  # head and body in one write: no Nagle/delayed-ACK stalls
 
     def log_message(self, fmt, *args):
         pass

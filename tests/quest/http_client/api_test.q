@@ -64,9 +64,16 @@ describe("keyword options of the verbs", fun ()
         assert_eq(e["headers"]["content-type"], "application/vnd.x+json")
     end)
 
+    check("a GET may carry a body", fun ()
+        let e = http.get(base .. "/echo", body: "q").json()
+        assert_eq(e["method"], "GET")
+        assert_eq(e["body"], "q")
+    end)
+
     check("an empty POST sends Content-Length: 0", fun ()
         let e = http.post(base .. "/echo").json()
         assert_eq(e["headers"]["content-length"], "0")
+        assert_nil(e["headers"].get("content-type"))
     end)
 
     check("every verb", fun ()
