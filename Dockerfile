@@ -18,6 +18,7 @@ RUN apt-get update \
       libh2o-dev libuv1-dev libwslay-dev libssl-dev zlib1g-dev \
       libpq-dev libsqlite3-dev libcurl4-openssl-dev libpcre2-dev \
       libgmp-dev libedit-dev libbz2-dev \
+      libcmark-gfm-dev libcmark-gfm-extensions-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
@@ -32,6 +33,7 @@ RUN apt-get update \
       libh2o0.13 libuv1 libwslay1 libssl3 zlib1g \
       libpq5 libsqlite3-0 libcurl4 libpcre2-8-0 \
       libgmp10 libedit2 libbz2-1.0 ca-certificates curl \
+      libcmark-gfm0.29.0.gfm.6 libcmark-gfm-extensions0.29.0.gfm.6 \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --no-create-home --shell /usr/sbin/nologin quest
 COPY --from=build /build/quest /usr/local/bin/quest
