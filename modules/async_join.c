@@ -82,7 +82,6 @@ static void agg_cancel(qvm *vm, qtask *agg, void *data)
 static qtask *agg_start(qvm *vm, const char *name, qarray *sources, qtask_wake_fn wake)
 {
     qtask *agg = task_new_pending(vm, name);
-    vm_push_root(vm, task_value(agg));
     qarray *h = hold_new(vm, agg, sources);
     h->items[0] = qv_int(source_count(h));
     task_set_wake(agg, wake);
@@ -94,7 +93,6 @@ static qtask *agg_start(qvm *vm, const char *name, qarray *sources, qtask_wake_f
         else
             task_watch(vm, agg, src);
     }
-    vm_pop_roots(vm, 1);
     return agg;
 }
 
@@ -249,7 +247,6 @@ static qval as_timeout(qvm *vm, qval self, int argc, qval *argv)
     qval inner = async_start(vm, "async.timeout", argv[0], false);
     if (IS_EXC(inner) || task_is_done(task_of(inner)))
         return inner;
-    vm_push_root(vm, inner);
     qtask *agg = task_new_pending(vm, "timeout");
     qtask *timer = task_sleep(vm, secs);
     qarray *h = arr_new(vm, 3);
@@ -262,7 +259,6 @@ static qval as_timeout(qvm *vm, qval self, int argc, qval *argv)
     task_set_cancel(agg, timeout_cancel, NULL);
     task_watch(vm, agg, task_of(inner));
     task_watch(vm, agg, timer);
-    vm_pop_roots(vm, 1);
     return task_value(agg);
 }
 

@@ -13,6 +13,7 @@
 #include "vm_internal.h"
 
 #define IS_CHANNEL(v) IS_KIND(v, QO_CHANNEL)
+#define DONE(t) ((t)->state >= TS_DONE) /* task_is_done, inline on hot paths */
 
 qchannel *channel_new(qvm *vm, int64_t capacity)
 {
@@ -141,7 +142,7 @@ static bool hand_to_receiver(qvm *vm, qchannel *c, qval v, qval self)
     while (c->receivers->len) {
         qval idx;
         qtask *r = task_of(pair_take(c->receivers, &idx));
-        if (task_is_done(r))
+        if (DONE(r))
             continue;
         if (IS_INT(idx))
             select_win(vm, r, idx.as.i, v, self);
@@ -158,7 +159,7 @@ static void admit_sender(qvm *vm, qchannel *c)
     while (c->senders->len && has_room(c)) {
         qval v;
         qtask *s = task_of(pair_take(c->senders, &v));
-        if (task_is_done(s))
+        if (DONE(s))
             continue;
         ring_push(vm, c, v);
         task_resolve(vm, s, qv_nil());
@@ -188,7 +189,7 @@ void channel_close(qvm *vm, qchannel *c)
     while (c->senders->len) {
         qval v;
         qtask *s = task_of(pair_take(c->senders, &v));
-        if (!task_is_done(s))
+        if (!DONE(s))
             task_reject(vm, s, exc_new(vm, vm->err_types[E_RUNTIME], str_cstr(vm, "send on a closed channel")));
     }
 }
@@ -240,7 +241,7 @@ static bool take(qvm *vm, qchannel *c, qval *out)
     while (c->senders->len) { /* an unbuffered handoff */
         qval v;
         qtask *s = task_of(pair_take(c->senders, &v));
-        if (task_is_done(s))
+        if (DONE(s))
             continue;
         task_resolve(vm, s, qv_nil());
         *out = v;
@@ -356,7 +357,7 @@ qval channel_select(qvm *vm, qarray *sources)
             return qv_obj(t);
         }
         qtask *src = task_of(s);
-        if (src && task_is_done(src)) {
+        if (src && DONE(src)) {
             qtask *t = task_new_pending(vm, "select");
             t->hold = (qobj *)arr_new(vm, 0);
             select_win(vm, t, i, src->state == TS_DONE ? src->result : qv_nil(), s);

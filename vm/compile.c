@@ -1509,9 +1509,11 @@ static void raise_stmt(compiler *c, qnode *n)
 static void with_stmt(compiler *c, qnode *n)
 {
     int nmgr = n->list.len;
-    bool is_async = n->flags & WITH_ASYNC;
-    if (is_async && !c->fs->is_async && !c->fs->is_module)
+    if ((n->flags & WITH_ASYNC) && !c->fs->is_async && !c->fs->is_module)
         error_at(c, n, "'async with' is only allowed inside an async function");
+    /* Inside an async function a plain `with` awaits _enter/_exit too when
+     * they return Tasks (awaiting any other value yields it unchanged). */
+    bool is_async = (n->flags & WITH_ASYNC) || c->fs->is_async;
     uint16_t first = 0;
     for (int i = 0; i < nmgr; i++) {
         uint16_t s = hidden_local(c, "(with)");

@@ -43,13 +43,13 @@ void sched_ready(qvm *vm, qtask *t)
     else
         vm->ready_head = t;
     vm->ready_tail = t;
+    if (vm->idle && uv_is_active((uv_handle_t *)vm->idle))
+        return; /* the drainer is already due */
     vm_loop(vm);
     if (uv_is_closing((uv_handle_t *)vm->idle))
         return; /* the VM is being freed */
-    if (!uv_is_active((uv_handle_t *)vm->idle)) {
-        uv_idle_start(vm->idle, on_idle);
-        uv_ref((uv_handle_t *)vm->idle);
-    }
+    uv_idle_start(vm->idle, on_idle);
+    uv_ref((uv_handle_t *)vm->idle);
 }
 
 void sched_drain(qvm *vm)

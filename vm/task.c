@@ -123,6 +123,19 @@ static void owner_remove(qvm *vm, qtask *t)
     t->sib_prev = t->sib_next = NULL;
 }
 
+/* Put t on the live list (a GC root) and its owner's list (cancelled with
+ * it).  A Quest task joins them when it first suspends: most finish
+ * without, and while running they are rooted by their caller. */
+static void task_list(qvm *vm, qtask *t)
+{
+    if (t->listed)
+        return;
+    t->listed = true;
+    live_add(vm, t);
+    if (!t->detached)
+        owner_add(vm, t);
+}
+
 static qtask *task_alloc(qvm *vm, qstr *name)
 {
     qtask *t = vm_alloc_obj(vm, sizeof(qtask), QO_TASK);
@@ -130,10 +143,8 @@ static qtask *task_alloc(qvm *vm, qstr *name)
     t->name = name;
     t->result = qv_nil();
     t->state = TS_RUNNING;
-    live_add(vm, t);
     qtask *cur = vm->current;
     t->scope = cur ? cur->scope : NULL;
-    owner_add(vm, t);
     return t;
 }
 
@@ -147,6 +158,7 @@ qtask *task_new_pending(qvm *vm, const char *name)
 {
     qtask *t = task_alloc(vm, name ? str_intern_cstr(vm, name) : NULL);
     t->state = TS_SUSPENDED;
+    task_list(vm, t);
     return t;
 }
 
@@ -279,9 +291,11 @@ static void finish(qvm *vm, qtask *t, qtask_state state)
 {
     t->state = (uint8_t)state;
     t->on_cancel = NULL;
-    live_remove(vm, t);
-    if (t->scope != t && !t->detached)
-        owner_remove(vm, t);
+    if (t->listed) {
+        live_remove(vm, t);
+        if (t->scope != t && !t->detached)
+            owner_remove(vm, t);
+    }
     if (t->stack) {
         stack_release(vm, t->stack);
         t->stack = NULL;
@@ -341,8 +355,10 @@ static void task_run(qvm *vm, qtask *t, bool raising)
     vm->c_depth--;
     vm->stack = saved_stack;
     vm->current = saved_current;
-    if (r.tag == QV_SUSPEND)
+    if (r.tag == QV_SUSPEND) {
+        task_list(vm, t);
         return;
+    }
     if (IS_EXC(r))
         task_reject(vm, t, vm_take_exc(vm));
     else
@@ -390,8 +406,6 @@ qval task_start_call(qvm *vm, qclosure *cl, size_t at, int argc, qdict *kw)
     bool ok = interp_push_frame(vm, cl, 0, argc, kw);
     vm->stack = caller;
     if (!ok) { /* bad arguments fail the call itself, as for any function */
-        live_remove(vm, t);
-        owner_remove(vm, t);
         stack_release(vm, t->stack);
         t->stack = NULL;
         t->state = TS_FAILED;

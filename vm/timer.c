@@ -33,10 +33,21 @@ struct tlist {
     bool dropped;             /* out of the table, closing */
 };
 
+/* Nodes come from blocks of NODE_BLOCK, recycled through a free list:
+ * no malloc header per sleeper, and no malloc call per sleep. */
+#define NODE_BLOCK 256
+
+typedef struct nblock {
+    struct nblock *next;
+    tnode nodes[NODE_BLOCK];
+} nblock;
+
 struct qtimers {
     tlist **buckets;
     uint32_t nbuckets;        /* a power of two */
     uint32_t count;
+    nblock *blocks;
+    tnode *free_nodes;        /* linked through next */
 };
 
 static uint32_t bucket_of(const struct qtimers *ts, uint64_t ms)
@@ -52,6 +63,30 @@ static struct qtimers *timers_of(qvm *vm)
             abort();
     }
     return vm->timers;
+}
+
+static tnode *node_alloc(struct qtimers *ts)
+{
+    if (!ts->free_nodes) {
+        nblock *b = malloc(sizeof *b);
+        if (!b)
+            abort();
+        b->next = ts->blocks;
+        ts->blocks = b;
+        for (int i = 0; i < NODE_BLOCK; i++) {
+            b->nodes[i].next = ts->free_nodes;
+            ts->free_nodes = &b->nodes[i];
+        }
+    }
+    tnode *n = ts->free_nodes;
+    ts->free_nodes = n->next;
+    return n;
+}
+
+static void node_free(struct qtimers *ts, tnode *n)
+{
+    n->next = ts->free_nodes;
+    ts->free_nodes = n;
 }
 
 static void table_grow(struct qtimers *ts)
@@ -151,7 +186,7 @@ static void list_fire(uv_timer_t *h)
         tnode *n = l->head;
         node_unlink(n);
         qtask *t = n->task;
-        free(n);
+        node_free(vm->timers, n);
         task_set_cancel(t, NULL, NULL);
         task_resolve(vm, t, qv_nil());
     }
@@ -165,11 +200,11 @@ static void list_fire(uv_timer_t *h)
  * finds nothing due and re-arms. */
 static void node_cancel(qvm *vm, qtask *t, void *data)
 {
-    (void)vm, (void)t;
+    (void)t;
     tnode *n = data;
     tlist *l = n->list;
     node_unlink(n);
-    free(n);
+    node_free(vm->timers, n);
     if (!l->head) {
         uv_timer_stop(&l->timer);
         list_drop(l);
@@ -182,10 +217,8 @@ qtask *task_sleep(qvm *vm, double secs)
     double ms = secs * 1000.0;
     uint64_t n = !(ms >= 0) ? 0 : ms >= 9.2e18 ? (uint64_t)9.2e18 : (uint64_t)llround(ms);
     qtask *t = task_new_pending(vm, NULL);
-    tnode *node = malloc(sizeof *node);
-    if (!node)
-        abort();
     tlist *l = list_for(vm, n);
+    tnode *node = node_alloc(vm->timers);
     /* The loop's clock is read at each turn; code that ran long since
      * would otherwise sleep short. */
     uv_update_time(vm_loop(vm));
@@ -213,13 +246,15 @@ void timers_free(qvm *vm)
     for (uint32_t i = 0; i < ts->nbuckets; i++) {
         for (tlist *l = ts->buckets[i], *next; l; l = next) {
             next = l->hnext;
-            for (tnode *n = l->head, *nn; n; n = nn) {
-                nn = n->next;
+            for (tnode *n = l->head; n; n = n->next)
                 task_set_cancel(n->task, NULL, NULL);
-                free(n);
-            }
             uv_close((uv_handle_t *)&l->timer, list_closed);
         }
+    }
+    while (ts->blocks) {
+        nblock *b = ts->blocks;
+        ts->blocks = b->next;
+        free(b);
     }
     free(ts->buckets);
     free(ts);

@@ -314,7 +314,8 @@ void task_resolve(qvm *vm, qtask *t, qval v);
 void task_reject(qvm *vm, qtask *t, qexc *e);
 void task_set_cancel(qtask *t, qtask_cancel_fn fn, void *data);
 void task_set_wake(qtask *t, qtask_wake_fn fn);
-/* Keep v alive as long as the pending task t (e.g. the tasks it watches). */
+/* Keep v alive as long as the pending task t (e.g. the tasks it watches;
+ * one object: an Array for several). */
 void task_hold(qtask *t, qval v);
 void task_watch(qvm *vm, qtask *waiter, qtask *source);
 void task_unwatch(qtask *waiter, qtask *source);

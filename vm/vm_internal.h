@@ -45,6 +45,7 @@ struct qtask {
     bool detached;
     bool queued;            /* in the ready queue */
     bool spawning;          /* async.spawn is starting a task: it gets no task-locals */
+    bool listed;            /* in vm->live and its owner's list (see task_list) */
     int entry_c_depth;      /* vm->c_depth while its own run() is active */
     int64_t id;
     qstr *name;

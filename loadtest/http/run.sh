@@ -60,6 +60,7 @@ results=$work/results.tsv
 server_pid=
 failed=0
 trap 'stop_server' EXIT
+trap 'exit 130' INT TERM # through the EXIT trap: never leave a server behind
 
 # available SERVER: true when SERVER's program is installed.
 available() {

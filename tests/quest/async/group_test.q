@@ -95,6 +95,23 @@ describe("async with a task group", fun ()
         assert_eq(r, "ok")
     end)
 
+    it("lets an error from the block go on once the children are done", fun ()
+        let log = []
+        let e = run(async fun ()
+            try
+                async with async.task_group() as g
+                    g.spawn(fun () tracked(log, "kid", 0.005) end)
+                    raise ValueErr.new("from the block")
+                end
+            catch e: ValueErr
+                return e
+            end
+            nil
+        end)
+        assert_eq(e.message(), "from the block")
+        assert_eq(log, ["kid done"])
+    end)
+
     it("is fine with no children at all", fun ()
         run(async fun ()
             async with async.task_group() as g
