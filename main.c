@@ -71,6 +71,7 @@ static int run_script(const quest_cli *cli, const char *path,
 {
     qvm_options opts;
     quest_vm_options(cli, &opts);
+    opts.serve = quest_serve_app;
     qvm *vm = vm_new(&opts);
     if (!vm) {
         fputs("quest: cannot create the VM (out of memory)\n", stderr);

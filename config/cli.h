@@ -77,6 +77,8 @@ void quest_vm_options(const quest_cli *cli, qvm_options *opts);
 /* The commands implemented outside config/: each returns the exit status. */
 int quest_test_main(const quest_cli *cli);   /* test runner (vm team) */
 int quest_serve_main(const quest_cli *cli);  /* server/ */
+/* web.run() in a script: serve that script (server/). */
+int quest_serve_app(const char *app, const char *host, int port);
 int quest_repl_main(const quest_cli *cli);   /* REPL (vm team) */
 
 #endif

@@ -125,3 +125,14 @@ int quest_serve_main(const quest_cli *cli)
     free(ws);
     return 0;
 }
+
+int quest_serve_app(const char *app, const char *host, int port)
+{
+    quest_cli cli;
+    memset(&cli, 0, sizeof cli);
+    cli.command = QUEST_CMD_SERVE;
+    cli.script = app;
+    cli.host = host;
+    cli.port = port;
+    return quest_serve_main(&cli);
+}

@@ -47,6 +47,9 @@ typedef struct qvm_options {
     bool gc_stress;         /* collect at every safe point */
     uv_loop_t *loop;        /* the event loop to run tasks on (NULL: the VM makes its own) */
     int64_t cpu_budget;     /* safe points one uninterrupted run may pass (0: unlimited) */
+    /* web.run() from a script: serve the app file on host:port until a
+     * signal, as `quest serve` would (NULL: not available). */
+    int (*serve)(const char *app, const char *host, int port);
     int argc;               /* script arguments (sys.argv) */
     char **argv;
 } qvm_options;
