@@ -132,6 +132,29 @@ static void on_ws_message(h2o_websocket_conn_t *conn, const struct wslay_event_o
 
 static void on_written(h2o_socket_t *sock, const char *err);
 
+static void out_append(srv_ws *s, const void *data, size_t len)
+{
+    if (s->out_len + len > s->out_cap) {
+        size_t cap = s->out_cap ? s->out_cap : 256;
+        while (cap < s->out_len + len)
+            cap *= 2;
+        char *p = realloc(s->out, cap);
+        if (!p)
+            abort();
+        s->out = p;
+        s->out_cap = cap;
+    }
+    memcpy(s->out + s->out_len, data, len);
+    s->out_len += len;
+}
+
+static void out_free(srv_ws *s)
+{
+    free(s->out);
+    s->out = NULL;
+    s->out_len = s->out_cap = 0;
+}
+
 /* With no write in flight the bytes go to the kernel at once, as
  * uv_try_write would (saving libuv's write request, its completion turn and
  * an epoll_ctl per message); only what the kernel does not take goes
@@ -145,6 +168,8 @@ static void write_out(srv_ws *s)
     while (n < 0 && errno == EINTR);
     if (n == (ssize_t)s->out_len) {
         s->out_len = 0;
+        if (s->out_cap > 4096) /* an idle connection keeps no big buffer */
+            out_free(s);
         return;
     }
     if (n > 0) {
@@ -163,28 +188,10 @@ static ssize_t on_wslay_send(wslay_event_context_ptr ctx, const uint8_t *data, s
         wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
         return -1;
     }
-    if (s->out_len + len > s->out_cap) {
-        size_t cap = s->out_cap ? s->out_cap : 256;
-        while (cap < s->out_len + len)
-            cap *= 2;
-        char *p = realloc(s->out, cap);
-        if (!p)
-            abort();
-        s->out = p;
-        s->out_cap = cap;
-    }
-    memcpy(s->out + s->out_len, data, len);
-    s->out_len += len;
+    out_append(s, data, len);
     if (!s->batching && !(flags & WSLAY_MSG_MORE))
         write_out(s);
     return (ssize_t)len;
-}
-
-static void out_free(srv_ws *s)
-{
-    free(s->out);
-    s->out = NULL;
-    s->out_len = s->out_cap = 0;
 }
 
 /* Send what wslay has queued, in one write, and let h2o go on reading (or
@@ -390,9 +397,44 @@ static bool queue_message(srv_ws *s, int opcode, const void *data, size_t len)
     return wslay_event_queue_msg(ctx, &m) == 0;
 }
 
+/* The common case, nothing waiting in wslay and no write in flight: frame
+ * the message here (a server's frames are unmasked: a 2-10 byte header,
+ * then the payload) and write it, skipping wslay's copy into its queue and
+ * h2o's proceed.  False when the message has to queue behind others. */
+static bool send_now(srv_ws *s, int opcode, const char *data, size_t len)
+{
+    h2o_websocket_conn_t *conn = s->conn;
+    if (s->phase != WS_OPEN || !conn->sock || h2o_socket_is_writing(conn->sock) || s->out_len ||
+        wslay_event_want_write(conn->ws_ctx))
+        return false;
+    uint8_t head[10];
+    size_t n = 2;
+    head[0] = (uint8_t)(0x80 | opcode); /* FIN: one frame per message */
+    if (len < 126) {
+        head[1] = (uint8_t)len;
+    } else if (len < 65536) {
+        head[1] = 126;
+        head[2] = (uint8_t)(len >> 8);
+        head[3] = (uint8_t)len;
+        n = 4;
+    } else {
+        head[1] = 127;
+        for (int i = 0; i < 8; i++)
+            head[2 + i] = (uint8_t)((uint64_t)len >> (56 - 8 * i));
+        n = 10;
+    }
+    out_append(s, head, n);
+    out_append(s, data, len);
+    write_out(s);
+    return true;
+}
+
 bool srv_ws_deliver(srv_ws *s, const char *data, size_t len, bool text)
 {
-    bool ok = queue_message(s, text ? WSLAY_TEXT_FRAME : WSLAY_BINARY_FRAME, data, len);
+    int opcode = text ? WSLAY_TEXT_FRAME : WSLAY_BINARY_FRAME;
+    if (send_now(s, opcode, data, len))
+        return true;
+    bool ok = queue_message(s, opcode, data, len);
     flush(s);
     return ok;
 }
@@ -664,7 +706,7 @@ static srv_ws *self_ws(qval self)
 static qval wm_recv(qvm *vm, qval self, int argc, qval *argv)
 {
     (void)argc, (void)argv;
-    return vm_invoke(vm, qv_obj(self_ws(self)->inbox), "recv", 0, NULL);
+    return channel_recv(vm, self_ws(self)->inbox);
 }
 
 /* ws.send(Str | Bytes): true when queued, false when closed. */

@@ -254,7 +254,11 @@ static bool take(qvm *vm, qchannel *c, qval *out)
 static qval cm_recv(qvm *vm, qval self, int argc, qval *argv)
 {
     (void)argc, (void)argv;
-    qchannel *c = ch(self);
+    return channel_recv(vm, ch(self));
+}
+
+qval channel_recv(qvm *vm, qchannel *c)
+{
     qval v;
     if (take(vm, c, &v))
         return done_task(vm, v);

@@ -371,6 +371,9 @@ qchannel *channel_new(qvm *vm, int64_t capacity);
  * the channel is full or closed. */
 bool channel_offer(qvm *vm, qchannel *c, qval v);
 void channel_close(qvm *vm, qchannel *c);
+/* recv() from C (a WebSocket's recv): a Task for the next value, nil once
+ * the channel is closed and drained. */
+qval channel_recv(qvm *vm, qchannel *c);
 /* async.select: a Task resolving to {index, value, channel} for the first
  * ready source (channels: a received value; tasks: their result). */
 qval channel_select(qvm *vm, qarray *sources);

@@ -17,12 +17,15 @@
 # modules are installed with npm into a cache directory (BENCH_NPM_CACHE);
 # Python's come from Debian (python3-aiohttp, python3-asyncpg,
 # python3-aiosqlite: scripts/bootstrap bench).  Peers that are missing are
-# skipped.  Exits non-zero when a quest endpoint fails or answers errors.
+# skipped.  BENCH_SECONDS (10) sets the length of a run, BENCH_DB_ENDPOINTS
+# ("hello postgres sqlite") what runs.  Exits non-zero when a quest endpoint
+# fails or answers errors.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 quest=$(realpath "${1:-$root/build/quest}")
 seconds=${BENCH_SECONDS:-10}
+endpoints=${BENCH_DB_ENDPOINTS:-"hello postgres sqlite"}
 port=9341
 python=/usr/bin/python3 # Debian's, where the aiohttp and database modules are
 npm_cache=${BENCH_NPM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/quest-bench/node-db}
@@ -38,12 +41,18 @@ server_pid=
 started_pg=0
 failed=0
 
+# stop_server: TERM the server's process group; KILL it after 5 s.
 stop_server() {
-    if [ -n "$server_pid" ]; then
-        kill -TERM -- "-$server_pid" 2>/dev/null
-        wait "$server_pid" 2>/dev/null
-        server_pid=
-    fi
+    local i
+    [ -n "$server_pid" ] || return 0
+    kill -TERM -- "-$server_pid" 2>/dev/null
+    for i in $(seq 50); do
+        kill -0 "$server_pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -KILL -- "-$server_pid" 2>/dev/null
+    wait "$server_pid" 2>/dev/null
+    server_pid=
 }
 
 cleanup() {
@@ -137,7 +146,7 @@ measure() {
 echo "database benchmark: wrk -t1 -c64 -d${seconds}s, one worker each, requests/s"
 printf '%-10s %10s %10s %10s\n' endpoint quest node aiohttp
 declare -A rate
-for endpoint in hello postgres sqlite; do
+for endpoint in $endpoints; do
     servers="quest node aiohttp"
     [ "$endpoint" = hello ] && servers=quest
     row=()
@@ -151,14 +160,14 @@ for endpoint in hello postgres sqlite; do
     printf '%-10s %10s %10s %10s\n' "$endpoint" "${row[@]}"
 done
 
-q_pg=${rate[quest/postgres]} q_hello=${rate[quest/hello]}
+q_pg=${rate[quest/postgres]:-} q_hello=${rate[quest/hello]:-}
 if [[ $q_pg =~ ^[0-9]+$ && $q_hello =~ ^[0-9]+$ ]]; then
     echo "postgres endpoint: $((100 * q_pg / q_hello))% of quest's hello-world rate (target: at least 50%)"
 fi
 for endpoint in postgres sqlite; do
-    q=${rate[quest/$endpoint]}
+    q=${rate[quest/$endpoint]:-}
     for peer in node aiohttp; do
-        p=${rate[$peer/$endpoint]}
+        p=${rate[$peer/$endpoint]:-}
         if [[ $q =~ ^[0-9]+$ && $p =~ ^[0-9]+$ ]]; then
             echo "$endpoint: quest / $peer = $(awk -v a="$q" -v b="$p" 'BEGIN { printf "%.2f", a / b }')"
         fi

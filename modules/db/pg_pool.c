@@ -33,6 +33,9 @@
 #include "modules/db/pg_internal.h"
 
 #define PGP_DEPTH 16        /* queries in flight on one connection */
+#ifndef PGP_PACK
+#define PGP_PACK 8          /* ... before the next connection is used */
+#endif
 #define PGP_STMTS 256       /* prepared statements cached per connection */
 #define PGP_TICK_FAST 20    /* ms between checks while something waits */
 #define PGP_TICK_SLOW 1000
@@ -118,6 +121,7 @@ struct pgp_conn {
     bool listener;
     bool pipeline;         /* in pipeline mode (not while a script runs) */
     bool want_write;
+    bool dirty;            /* queries queued in libpq, to flush before the loop polls */
     bool reserved;         /* draining for an acquire() */
     bool release_check;    /* its lease ended: check the transaction state */
     bool cleaning;         /* rolling back what a lease left open */
@@ -173,6 +177,8 @@ struct pgp_pool {
     int nlistens, caplistens;
     uv_timer_t tick;
     bool tick_ref;
+    uv_prepare_t flusher;  /* sends what the loop iteration queued, in one write */
+    int ndirty;
     uint64_t tick_due;
     int inflight;          /* queries on the wire, all connections */
     int fail_streak;
@@ -180,7 +186,7 @@ struct pgp_pool {
     char last_error[256];
     qtask *open_task;      /* pool() until the first connection is up */
     uint64_t seq;
-    int refs;              /* the Pool object, the timer */
+    int refs;              /* the Pool object, the timer, the flusher */
     bool closed, shut;
 };
 
@@ -417,6 +423,20 @@ static void pgp_watch(pgp_conn *c)
     pgp_poll_update(c, UV_READABLE | (c->want_write ? UV_WRITABLE : 0));
 }
 
+static void pgp_flush_all(uv_prepare_t *h);
+
+/* Queries are written when the loop is about to poll, so that those sent
+ * during one iteration (many requests' handlers) share a write. */
+static void pgp_mark_dirty(pgp_conn *c)
+{
+    pgp_pool *p = c->pool;
+    if (c->dirty)
+        return;
+    c->dirty = true;
+    if (p->ndirty++ == 0)
+        uv_prepare_start(&p->flusher, pgp_flush_all);
+}
+
 static bool pgp_flush(pgp_conn *c)
 {
     int r = PQflush(c->pg);
@@ -518,10 +538,11 @@ static bool pgp_send(pgp_conn *c, pgp_op *op)
     pgp_fifo_push(&c->head, &c->tail, op);
     c->inflight++;
     p->inflight++;
-    if (!ok || !pgp_flush(c)) {
+    if (!ok) {
         pgp_conn_broken(c, PQerrorMessage(c->pg));
         return false;
     }
+    pgp_mark_dirty(c);
     return true;
 }
 
@@ -583,6 +604,10 @@ static void pgp_conn_close(pgp_conn *c)
     if (c->lease) {
         c->lease->conn = NULL;
         c->lease->broken = true;
+    }
+    if (c->dirty) {
+        c->dirty = false;
+        p->ndirty--;
     }
     pgp_poll_close(c); /* before PQfinish closes the socket */
     if (c->gai) {
@@ -980,6 +1005,21 @@ static void pgp_read(pgp_conn *c)
         pgp_release_check(c);
 }
 
+static void pgp_flush_all(uv_prepare_t *h)
+{
+    pgp_pool *p = h->data;
+    uv_prepare_stop(&p->flusher);
+    p->ndirty = 0;
+    for (pgp_conn *c = p->conns, *next; c; c = next) {
+        next = c->next;
+        if (!c->dirty)
+            continue;
+        c->dirty = false;
+        if (!pgp_flush(c))
+            pgp_conn_broken(c, PQerrorMessage(c->pg));
+    }
+}
+
 static void pgp_on_poll(uv_poll_t *h, int status, int events)
 {
     pgp_poll *pp = h->data;
@@ -1146,6 +1186,25 @@ static void pgp_serve_acquires(pgp_pool *p)
     }
 }
 
+/* The connection for a shared query: the busiest one below PGP_PACK
+ * queries in flight (a few deep pipelines cost the server far fewer
+ * wake-ups than many shallow ones), else the least busy below PGP_DEPTH. */
+static pgp_conn *pgp_pick(pgp_pool *p, const pgp_op *op)
+{
+    pgp_conn *packed = NULL, *least = NULL;
+    for (pgp_conn *c = p->conns; c; c = c->next) {
+        if (!pgp_shared(c) || !pgp_can_send(c, op))
+            continue;
+        static int pack = -1;
+        if (pack < 0) pack = getenv("PGP_PACK") ? atoi(getenv("PGP_PACK")) : PGP_PACK;
+        if (c->inflight < pack && (!packed || c->inflight > packed->inflight))
+            packed = c;
+        if (!least || c->inflight < least->inflight)
+            least = c;
+    }
+    return packed ? packed : least;
+}
+
 static void pgp_dispatch(pgp_pool *p)
 {
     if (p->shut)
@@ -1153,10 +1212,7 @@ static void pgp_dispatch(pgp_pool *p)
     pgp_serve_acquires(p);
     while (p->qhead) {
         pgp_op *op = p->qhead;
-        pgp_conn *best = NULL;
-        for (pgp_conn *c = p->conns; c; c = c->next)
-            if (pgp_shared(c) && pgp_can_send(c, op) && (!best || c->inflight < best->inflight))
-                best = c;
+        pgp_conn *best = pgp_pick(p, op);
         if (!best)
             break;
         pgp_fifo_pop(&p->qhead, &p->qtail);
@@ -1360,6 +1416,7 @@ static void pgp_shutdown(pgp_pool *p, bool vm_alive)
     }
     uv_timer_stop(&p->tick);
     uv_close((uv_handle_t *)&p->tick, pgp_tick_closed);
+    uv_close((uv_handle_t *)&p->flusher, pgp_tick_closed);
 }
 
 static void pgp_link_shutdown(db_pool_link *link)
@@ -1996,7 +2053,10 @@ qval pg_pool_open(qvm *vm, qval self, int argc, qval *argv)
     uv_timer_init(vm_loop(vm), &p->tick);
     p->tick.data = p;
     uv_unref((uv_handle_t *)&p->tick);
-    p->refs = 2; /* the Pool object and the timer */
+    uv_prepare_init(vm_loop(vm), &p->flusher);
+    p->flusher.data = p;
+    uv_unref((uv_handle_t *)&p->flusher);
+    p->refs = 3; /* the Pool object, the timer, the flusher */
     p->link.shutdown = pgp_link_shutdown;
     db_pool_register(vm, &p->link);
     h->p = p;

@@ -26,6 +26,10 @@ async def open_sqlite(app):
     app["db"] = await aiosqlite.connect(target)
 
 
+async def close_sqlite(app):
+    await app["db"].close()  # else its thread keeps the process alive
+
+
 async def item_sqlite(request):
     async with request.app["db"].execute(
             "SELECT id, name, value FROM bench_items WHERE id = ?", (random.randint(1, 10000),)) as cur:
@@ -39,5 +43,6 @@ if kind == "pg":
     app.router.add_get("/", item_pg)
 else:
     app.on_startup.append(open_sqlite)
+    app.on_cleanup.append(close_sqlite)
     app.router.add_get("/", item_sqlite)
 web.run_app(app, host="127.0.0.1", port=port, access_log=None, print=None)
