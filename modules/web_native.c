@@ -109,7 +109,33 @@ static qval web_set_publisher(qvm *vm, qval self, int argc, qval *argv)
     return qv_nil();
 }
 
+/* web.run() from `quest app.q`: serve the main script as `quest serve`
+ * would, until a signal; then the script goes on. */
+static qval web_serve(qvm *vm, qval self, int argc, qval *argv)
+{
+    (void)self, (void)argc;
+    const qvm_options *o = vm_get_options(vm);
+    qval main = vm_loaded_module(vm, "__main__");
+    if (!o->serve || IS_NIL(main))
+        return vm_raise(vm, E_RUNTIME, "web.run needs the server: serve this app with `quest serve app.q`");
+    const char *host = NULL;
+    int port = 0;
+    qval v;
+    if (IS_DICT(argv[0]) && dict_get_cstr(AS_DICT(argv[0]), "host", &v) && IS_STR(v))
+        host = AS_STR(v)->data;
+    if (IS_DICT(argv[0]) && dict_get_cstr(AS_DICT(argv[0]), "port", &v) && IS_INT(v)) {
+        if (v.as.i < 1 || v.as.i > 65535)
+            return vm_raise(vm, E_VALUE, "web.run: port must be 1..65535, got %lld", (long long)v.as.i);
+        port = (int)v.as.i;
+    }
+    int status = o->serve(AS_MODULE(main)->path->data, host, port);
+    if (status != 0)
+        return vm_raise(vm, E_RUNTIME, "web.run: the server could not start (exit status %d)", status);
+    return qv_nil();
+}
+
 static const qmethod_def web_functions[] = {
+    {"_serve", web_serve, 1, 1, false},
     {"websocket", web_websocket, 2, 2, true},
     {"publish", web_publish, 2, 2, false},
     {"_ws_routes", web_ws_routes, 0, 0, false},

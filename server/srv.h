@@ -46,6 +46,7 @@ typedef struct srv_worker {
     int inflight;       /* requests being handled (async ones included) */
     bool draining;
     double drain_started;
+    double quiet_since;  /* draining: when the last in-flight request ended */
     /* start-up handshake with the main thread */
     pthread_mutex_t *lock;
     pthread_cond_t *ready;

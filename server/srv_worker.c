@@ -163,8 +163,14 @@ static void close_cb_noop(uv_handle_t *h)
 static void on_drain_tick(uv_timer_t *t)
 {
     srv_worker *w = t->data;
-    double waited = srv_now() - w->drain_started;
-    if ((w->inflight > 0 || w->nconns > 0) && waited < w->cfg->drain_timeout)
+    double now = srv_now(), waited = now - w->drain_started;
+    if (w->inflight > 0 && waited < w->cfg->drain_timeout)
+        return;
+    /* Requests are done; give their last writes a moment, but do not wait
+     * for idle keep-alive connections (a browser would hold the drain). */
+    if (!w->quiet_since)
+        w->quiet_since = now;
+    if (w->nconns > 0 && now - w->quiet_since < 0.2 && waited < w->cfg->drain_timeout)
         return;
     if (w->inflight > 0)
         srv_log_error(w, "drain deadline: %d request(s) still running", w->inflight);

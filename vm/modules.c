@@ -171,8 +171,11 @@ static qval load_module(qvm *vm, qstr *key, const char *file, bool library)
             return vm_raise(vm, E_IMPORT, "Circular import detected: %s", key->data);
         return cached;
     }
-    bool native = library && find_native(vm, key->data);
-    qmodule *m = module_new(vm, alias_of(vm, key->data), key, !native);
+    /* A native module exports everything; a Quest file (or a native module's
+     * Quest overlay) keeps non-`pub` names private — module_export() puts
+     * the natives among the public names. */
+    bool all_public = library && find_native(vm, key->data) && !find_embedded(vm, key->data);
+    qmodule *m = module_new(vm, alias_of(vm, key->data), key, !all_public);
     dict_set(vm, vm->modules, key, qv_obj(m));
     m->loading = true;
     qval r = library ? load_library_module(vm, m, key->data) : load_file_module(vm, m, file);
