@@ -3,7 +3,7 @@
 #
 #   loadtest/run.sh [QUEST_BIN [PART...]]   (default: build/quest, every part)
 #
-# Parts: interp, templates, http_client, http, ws (e.g. `loadtest/run.sh
+# Parts: interp, templates, http_client, http, ws, db (e.g. `loadtest/run.sh
 # build/quest http` runs only the inbound HTTP benchmark, loadtest/http/).
 #
 # Interpreter benchmarks: every loadtest/interp/NAME.q is run with quest;
@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.." || exit 1
 
 quest=${1:-build/quest}
 parts=${*:2}
-parts=${parts:-interp templates http_client http ws}
+parts=${parts:-interp templates http_client http ws db}
 runs=${BENCH_RUNS:-3}
 failures=0
 errors=$(mktemp)
@@ -111,6 +111,10 @@ fi
 # WebSockets (quest serve) against Node ws, aiohttp and a C epoll echo.
 if wanted ws; then
     loadtest/ws/run.sh "$quest" || failures=$((failures + 1))
+fi
+# Databases (std/db pools under quest serve) against Node.js and aiohttp.
+if wanted db; then
+    loadtest/db/run.sh "$quest" || failures=$((failures + 1))
 fi
 if [ "$failures" -gt 0 ]; then
     echo "loadtest: $failures program(s) failed"

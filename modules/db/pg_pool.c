@@ -33,9 +33,7 @@
 #include "modules/db/pg_internal.h"
 
 #define PGP_DEPTH 16        /* queries in flight on one connection */
-#ifndef PGP_PACK
 #define PGP_PACK 8          /* ... before the next connection is used */
-#endif
 #define PGP_STMTS 256       /* prepared statements cached per connection */
 #define PGP_TICK_FAST 20    /* ms between checks while something waits */
 #define PGP_TICK_SLOW 1000
@@ -1195,9 +1193,7 @@ static pgp_conn *pgp_pick(pgp_pool *p, const pgp_op *op)
     for (pgp_conn *c = p->conns; c; c = c->next) {
         if (!pgp_shared(c) || !pgp_can_send(c, op))
             continue;
-        static int pack = -1;
-        if (pack < 0) pack = getenv("PGP_PACK") ? atoi(getenv("PGP_PACK")) : PGP_PACK;
-        if (c->inflight < pack && (!packed || c->inflight > packed->inflight))
+        if (c->inflight < PGP_PACK && (!packed || c->inflight > packed->inflight))
             packed = c;
         if (!least || c->inflight < least->inflight)
             least = c;

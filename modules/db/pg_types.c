@@ -225,9 +225,9 @@ static qval decode_numeric(qvm *vm, const char *s, size_t n)
     if (!IS_EXC(v))
         return v;
     vm_take_exc(vm); /* NaN, infinities, or more digits than Decimal holds */
-    char *end;
-    double f = strtod(s, &end);
-    return end == s + n ? qv_float(f) : qv_obj(str_new(vm, s, n));
+    if (strcmp(s, "NaN") == 0 || strcmp(s, "Infinity") == 0 || strcmp(s, "-Infinity") == 0)
+        return qv_float(strtod(s, NULL));
+    return qv_obj(str_new(vm, s, n)); /* exact, as text */
 }
 
 /* ---- arrays: {1,2,"a b",NULL,{3,4}} ---------------------------------------------------------- */

@@ -241,26 +241,44 @@ static bool bind_params(sq_conn *c, sqlite3_stmt *st, const sq_params *p, sq_res
 
 /* ---- stepping ---------------------------------------------------------------------------------- */
 
-static void free_columns(sq_result *r)
+/* Copy n bytes (NUL-terminated) into the arena; their offset, or SQ_NONE
+ * when out of memory. */
+static size_t arena_put(sq_result *r, const void *p, size_t n)
 {
-    for (size_t i = 0; i < r->nrows * (size_t)r->ncols; i++)
-        free(r->cells[i].p);
-    for (int i = 0; i < r->ncols; i++) {
-        free(r->names[i]);
-        free(r->decltypes[i]);
+    if (r->arena_len + n + 1 > r->arena_cap) {
+        size_t cap = r->arena_cap ? r->arena_cap : 256;
+        while (cap < r->arena_len + n + 1)
+            cap *= 2;
+        char *a = realloc(r->arena, cap);
+        if (!a)
+            return SQ_NONE;
+        r->arena = a;
+        r->arena_cap = cap;
     }
-    free(r->cells);
-    free(r->names);
-    free(r->decltypes);
-    r->cells = NULL;
-    r->names = r->decltypes = NULL;
-    r->nrows = r->cap = 0;
-    r->ncols = 0;
+    size_t off = r->arena_len;
+    if (n)
+        memcpy(r->arena + off, p, n);
+    r->arena[off + n] = '\0';
+    r->arena_len += n + 1;
+    return off;
 }
 
-static char *dup_or_null(const char *s)
+static size_t arena_str(sq_result *r, const char *s)
 {
-    return s ? strdup(s) : NULL;
+    return s ? arena_put(r, s, strlen(s)) : SQ_NONE;
+}
+
+static void free_columns(sq_result *r)
+{
+    free(r->cells);
+    free(r->cols);
+    free(r->arena);
+    r->cells = NULL;
+    r->cols = NULL;
+    r->arena = NULL;
+    r->arena_len = r->arena_cap = 0;
+    r->nrows = r->cap = 0;
+    r->ncols = 0;
 }
 
 static bool start_columns(sq_result *r, sqlite3_stmt *st, int ncols)
@@ -268,18 +286,17 @@ static bool start_columns(sq_result *r, sqlite3_stmt *st, int ncols)
     free_columns(r);
     r->has_cols = true;
     r->ncols = ncols;
-    r->names = calloc((size_t)ncols, sizeof(char *));
-    r->decltypes = calloc((size_t)ncols, sizeof(char *));
-    if (!r->names || !r->decltypes)
+    r->cols = malloc(2 * (size_t)ncols * sizeof(size_t));
+    if (!r->cols)
         return false;
     for (int i = 0; i < ncols; i++) {
-        r->names[i] = dup_or_null(sqlite3_column_name(st, i));
-        r->decltypes[i] = dup_or_null(sqlite3_column_decltype(st, i));
+        r->cols[2 * i] = arena_str(r, sqlite3_column_name(st, i));
+        r->cols[2 * i + 1] = arena_str(r, sqlite3_column_decltype(st, i));
     }
     return true;
 }
 
-static bool read_cell(sqlite3_stmt *st, int i, sq_val *out)
+static bool read_cell(sq_result *r, sqlite3_stmt *st, int i, sq_cell *out)
 {
     memset(out, 0, sizeof *out);
     switch (sqlite3_column_type(st, i)) {
@@ -295,16 +312,10 @@ static bool read_cell(sqlite3_stmt *st, int i, sq_val *out)
     case SQLITE_BLOB: {
         bool text = sqlite3_column_type(st, i) == SQLITE_TEXT;
         const void *p = text ? (const void *)sqlite3_column_text(st, i) : sqlite3_column_blob(st, i);
-        size_t n = (size_t)sqlite3_column_bytes(st, i);
         out->type = text ? SQV_TEXT : SQV_BLOB;
-        out->n = n;
-        out->p = malloc(n + 1);
-        if (!out->p)
-            return false;
-        if (n)
-            memcpy(out->p, p, n);
-        out->p[n] = '\0';
-        return true;
+        out->n = (size_t)sqlite3_column_bytes(st, i);
+        out->off = arena_put(r, p, out->n);
+        return out->off != SQ_NONE;
     }
     default:
         out->type = SQV_NULL;
@@ -315,21 +326,17 @@ static bool read_cell(sqlite3_stmt *st, int i, sq_val *out)
 static bool read_row(sq_result *r, sqlite3_stmt *st)
 {
     if (r->nrows == r->cap) {
-        size_t cap = r->cap ? r->cap * 2 : 16;
-        sq_val *cells = realloc(r->cells, cap * (size_t)r->ncols * sizeof(sq_val));
+        size_t cap = r->cap ? r->cap * 2 : 2; /* small: most results are a row or two */
+        sq_cell *cells = realloc(r->cells, cap * (size_t)r->ncols * sizeof(sq_cell));
         if (!cells)
             return false;
         r->cells = cells;
         r->cap = cap;
     }
-    sq_val *row = &r->cells[r->nrows * (size_t)r->ncols];
-    for (int i = 0; i < r->ncols; i++) {
-        if (!read_cell(st, i, &row[i])) {
-            for (int j = 0; j < i; j++)
-                free(row[j].p);
+    sq_cell *row = &r->cells[r->nrows * (size_t)r->ncols];
+    for (int i = 0; i < r->ncols; i++)
+        if (!read_cell(r, st, i, &row[i]))
             return false;
-        }
-    }
     r->nrows++;
     return true;
 }
@@ -506,26 +513,38 @@ void sq_params_free(sq_params *p)
 
 /* ---- Quest values out --------------------------------------------------------------------------------- */
 
-static qval cell_value(qvm *vm, const sq_val *v)
+static qval cell_value(qvm *vm, const sq_result *r, const sq_cell *v)
 {
+    const char *p = v->type == SQV_TEXT || v->type == SQV_BLOB ? r->arena + v->off : NULL;
     switch (v->type) {
     case SQV_INT: return qv_int(v->i);
     case SQV_FLOAT: return qv_float(v->f);
     case SQV_TEXT:
-        if (utf8_valid(v->p, v->n))
-            return qv_obj(str_new(vm, v->p, v->n));
-        return qv_obj(bytes_new(vm, v->p, v->n)); /* not text after all */
-    case SQV_BLOB: return qv_obj(bytes_new(vm, v->p, v->n));
+        if (utf8_valid(p, v->n))
+            return qv_obj(str_new(vm, p, v->n));
+        return qv_obj(bytes_new(vm, p, v->n)); /* not text after all */
+    case SQV_BLOB: return qv_obj(bytes_new(vm, p, v->n));
     default: return qv_nil();
     }
+}
+
+/* Column i's name or declared type ("" / NULL when it has none). */
+static const char *col_name(const sq_result *r, int i)
+{
+    return r->cols[2 * i] == SQ_NONE ? "" : r->arena + r->cols[2 * i];
+}
+
+static const char *col_decltype(const sq_result *r, int i)
+{
+    return r->cols[2 * i + 1] == SQ_NONE ? NULL : r->arena + r->cols[2 * i + 1];
 }
 
 static qdict *row_dict(qvm *vm, const sq_result *r, qstr **keys, size_t row)
 {
     qdict *d = dict_new(vm);
-    const sq_val *cells = &r->cells[row * (size_t)r->ncols];
+    const sq_cell *cells = &r->cells[row * (size_t)r->ncols];
     for (int i = 0; i < r->ncols; i++)
-        dict_set(vm, d, keys[i], cell_value(vm, &cells[i]));
+        dict_set(vm, d, keys[i], cell_value(vm, r, &cells[i]));
     return d;
 }
 
@@ -536,7 +555,7 @@ static qstr **row_keys(qvm *vm, const sq_result *r)
     if (!keys)
         abort();
     for (int i = 0; i < r->ncols; i++)
-        keys[i] = str_intern_cstr(vm, r->names[i] ? r->names[i] : "");
+        keys[i] = str_intern_cstr(vm, col_name(r, i));
     return keys;
 }
 
@@ -565,7 +584,7 @@ qval sq_result_value(qvm *vm, const sq_result *r, db_shape shape)
         free(keys);
         return qv_obj(d);
     }
-    case DB_VAL: return r->nrows && r->ncols ? cell_value(vm, &r->cells[0]) : qv_nil();
+    case DB_VAL: return r->nrows && r->ncols ? cell_value(vm, r, &r->cells[0]) : qv_nil();
     default: return qv_int(r->has_cols ? (int64_t)r->nrows : r->changes);
     }
 }
@@ -577,8 +596,9 @@ qval sq_result_description(qvm *vm, const sq_result *r)
     qarray *a = arr_new(vm, (uint32_t)r->ncols);
     for (int i = 0; i < r->ncols; i++) {
         qdict *d = dict_new(vm);
-        dict_set_cstr(vm, d, "name", qv_obj(str_cstr(vm, r->names[i] ? r->names[i] : "")));
-        dict_set_cstr(vm, d, "type_code", r->decltypes[i] ? qv_obj(str_cstr(vm, r->decltypes[i])) : qv_nil());
+        const char *decl = col_decltype(r, i);
+        dict_set_cstr(vm, d, "name", qv_obj(str_cstr(vm, col_name(r, i))));
+        dict_set_cstr(vm, d, "type_code", decl ? qv_obj(str_cstr(vm, decl)) : qv_nil());
         dict_set_cstr(vm, d, "display_size", qv_nil());
         dict_set_cstr(vm, d, "internal_size", qv_nil());
         dict_set_cstr(vm, d, "precision", qv_nil());

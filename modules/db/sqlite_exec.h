@@ -28,14 +28,27 @@ typedef struct sq_params {
     char **names;
 } sq_params;
 
+/* A result cell: TEXT and BLOB bytes live in the result's arena. */
+typedef struct sq_cell {
+    uint8_t type;   /* sq_vtype */
+    int64_t i;
+    double f;
+    size_t off, n;  /* in the arena */
+} sq_cell;
+
+#define SQ_NONE ((size_t)-1)
+
 /* What a run produced: the columns and rows of the last statement that
- * returned columns, the rows changed, or an error. */
+ * returned columns, the rows changed, or an error.  Every byte (names,
+ * declared types, text) is in one arena: a query allocates a few blocks,
+ * not one per value. */
 typedef struct sq_result {
     int ncols;
-    char **names;
-    char **decltypes;   /* entries may be NULL (expressions) */
+    size_t *cols;       /* 2 * ncols arena offsets: name, declared type (SQ_NONE: none) */
     size_t nrows, cap;
-    sq_val *cells;      /* nrows * ncols */
+    sq_cell *cells;     /* nrows * ncols */
+    char *arena;
+    size_t arena_len, arena_cap;
     int64_t changes;
     int64_t last_rowid;
     bool has_cols;

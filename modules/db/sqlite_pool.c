@@ -12,6 +12,9 @@
  * Statements known to be read-only (sqlite3_stmt_readonly, learned the
  * first time a statement runs) go to any free connection.
  *
+ * Small proven-fast reads run inline on the loop thread (see "the inline
+ * path" below); everything else goes to the thread pool.
+ *
  * Threads: a job's parameters are copied to C values on the loop thread,
  * the worker fills a C result, and the rows become Quest values in the
  * after-work callback, back on the loop thread.  A connection runs one
@@ -20,8 +23,13 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "modules/db/sqlite_internal.h"
+
+/* The inline path: a proven run under this, a budget of that. */
+#define SQP_INLINE_PROVEN_NS 200000
+#define SQP_INLINE_BUDGET_NS 1000000
 
 typedef struct sqp_pool sqp_pool;
 typedef struct sqp_conn sqp_conn;
@@ -44,6 +52,7 @@ typedef struct sqp_job {
     size_t len;
     sq_params params;
     sq_result res;
+    uint64_t ns;           /* how long the statement ran on its thread */
 } sqp_job;
 
 struct sqp_conn {
@@ -69,9 +78,16 @@ struct sqp_lease {
     bool released;
 };
 
-/* Statements known to be read-only: an open-addressing set of SQL text. */
+/* Statements known to be read-only (an open-addressing table keyed by
+ * SQL text), and whether they proved fast enough to run inline. */
+typedef struct sqp_ro {
+    char *sql;
+    size_t len;
+    bool fast;
+} sqp_ro;
+
 typedef struct sqp_roset {
-    char **slots;
+    sqp_ro *slots;
     size_t cap, count;
 } sqp_roset;
 
@@ -100,7 +116,7 @@ static void sqp_dispatch(sqp_pool *p);
 static void sqp_roset_free(sqp_roset *s)
 {
     for (size_t i = 0; i < s->cap; i++)
-        free(s->slots[i]);
+        free(s->slots[i].sql);
     free(s->slots);
 }
 
@@ -277,44 +293,61 @@ static sqp_pool *sqp_of(qvm *vm, qval self)
 static size_t sqp_ro_slot(const sqp_roset *s, const char *sql, size_t len)
 {
     size_t i = str_hash_bytes(sql, len) & (s->cap - 1);
-    while (s->slots[i] && (strlen(s->slots[i]) != len || memcmp(s->slots[i], sql, len) != 0))
+    while (s->slots[i].sql && (s->slots[i].len != len || memcmp(s->slots[i].sql, sql, len) != 0))
         i = (i + 1) & (s->cap - 1);
     return i;
 }
 
-static bool sqp_ro_has(const sqp_roset *s, const char *sql, size_t len)
+static sqp_ro *sqp_ro_find(const sqp_roset *s, const char *sql, size_t len)
 {
-    return s->cap && s->slots[sqp_ro_slot(s, sql, len)];
+    if (!s->cap)
+        return NULL;
+    sqp_ro *e = &s->slots[sqp_ro_slot(s, sql, len)];
+    return e->sql ? e : NULL;
 }
 
-static void sqp_ro_add(sqp_roset *s, const char *sql, size_t len)
+static sqp_ro *sqp_ro_add(sqp_roset *s, const char *sql, size_t len)
 {
-    if (s->count >= SQP_RO_MAX || sqp_ro_has(s, sql, len))
-        return;
+    sqp_ro *e = sqp_ro_find(s, sql, len);
+    if (e || s->count >= SQP_RO_MAX)
+        return e;
     if ((s->count + 1) * 2 > s->cap) {
-        sqp_roset bigger = {calloc(s->cap ? s->cap * 2 : 64, sizeof(char *)), s->cap ? s->cap * 2 : 64, 0};
+        size_t cap = s->cap ? s->cap * 2 : 64;
+        sqp_roset bigger = {calloc(cap, sizeof(sqp_ro)), cap, s->count};
         if (!bigger.slots)
-            return;
+            return NULL;
         for (size_t i = 0; i < s->cap; i++)
-            if (s->slots[i])
-                bigger.slots[sqp_ro_slot(&bigger, s->slots[i], strlen(s->slots[i]))] = s->slots[i];
-        bigger.count = s->count;
+            if (s->slots[i].sql)
+                bigger.slots[sqp_ro_slot(&bigger, s->slots[i].sql, s->slots[i].len)] = s->slots[i];
         free(s->slots);
         *s = bigger;
     }
     char *copy = strndup(sql, len);
-    if (copy) {
-        s->slots[sqp_ro_slot(s, sql, len)] = copy;
-        s->count++;
-    }
+    if (!copy)
+        return NULL;
+    e = &s->slots[sqp_ro_slot(s, sql, len)];
+    *e = (sqp_ro){copy, len, false};
+    s->count++;
+    return e;
 }
 
 /* ---- running jobs --------------------------------------------------------------------------------- */
 
+static uint64_t sqp_clock_ns(clockid_t clock)
+{
+    struct timespec ts;
+    clock_gettime(clock, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* The CPU time the statement took is what tells whether it is small: on a
+ * busy machine the wall time of a pool thread says little. */
 static void sqp_work(uv_work_t *req)
 {
     sqp_job *j = req->data;
+    uint64_t start = sqp_clock_ns(CLOCK_THREAD_CPUTIME_ID);
     sq_run(j->conn->c, j->sql, j->len, &j->params, &j->res);
+    j->ns = sqp_clock_ns(CLOCK_THREAD_CPUTIME_ID) - start;
 }
 
 static void sqp_complete(sqp_pool *p, sqp_job *j)
@@ -335,8 +368,11 @@ static void sqp_after(uv_work_t *req, int status)
     sqp_pool *p = j->pool;
     sqp_conn *c = j->conn;
     c->running = NULL;
-    if (!j->res.err && j->res.readonly && !j->internal)
-        sqp_ro_add(&p->readonly, j->sql, j->len);
+    if (!j->res.err && j->res.readonly && !j->internal) {
+        sqp_ro *ro = sqp_ro_add(&p->readonly, j->sql, j->len);
+        if (ro)
+            ro->fast = j->ns < SQP_INLINE_PROVEN_NS;
+    }
     if (j->task)
         sqp_complete(p, j);
     sqp_job_free(j);
@@ -471,6 +507,66 @@ static void sqp_append(sqp_job **head, sqp_job **tail, sqp_job *j)
     *tail = j;
 }
 
+/* ---- the inline path ----
+ * A read-only statement whose last run on the thread pool took under
+ * SQP_INLINE_PROVEN_NS of CPU (a point lookup by key, say) runs right here on the
+ * loop thread, on a connection that is idle — no thread hop, as the
+ * stack's measurements recommend for small indexed reads.  A progress
+ * handler stops it after SQP_INLINE_BUDGET_NS; it then goes to the thread
+ * pool after all (being read-only, it can run again) and is no longer
+ * taken for fast until a pool run proves it fast again. */
+typedef struct sqp_budget {
+    uint64_t deadline;
+    bool hit;
+} sqp_budget;
+
+static int sqp_budget_check(void *data)
+{
+    sqp_budget *b = data;
+    if (sqp_clock_ns(CLOCK_MONOTONIC) < b->deadline)
+        return 0;
+    b->hit = true;
+    return 1;
+}
+
+/* An idle connection the loop thread may use now (no job, no lease). */
+static sqp_conn *sqp_idle_conn(sqp_pool *p)
+{
+    for (int i = p->nconns - 1; i >= 0; i--) {
+        sqp_conn *c = &p->conns[i];
+        if (c->c && !c->running && !c->lease && !c->qhead && !c->check_tx)
+            return &p->conns[i];
+    }
+    return NULL;
+}
+
+/* Run j inline; false when it must go to the thread pool instead. */
+static bool sqp_run_inline(qvm *vm, sqp_pool *p, sqp_job *j, sqp_ro *ro, qval *out)
+{
+    sqp_conn *c = sqp_idle_conn(p);
+    if (!c)
+        return false;
+    sqp_budget b = {sqp_clock_ns(CLOCK_MONOTONIC) + SQP_INLINE_BUDGET_NS, false};
+    sqlite3_progress_handler(c->c->db, 64, sqp_budget_check, &b);
+    sq_run(c->c, j->sql, j->len, &j->params, &j->res);
+    sqlite3_progress_handler(c->c->db, 0, NULL, NULL);
+    if (b.hit) {
+        ro->fast = false;
+        sq_result_free(&j->res);
+        memset(&j->res, 0, sizeof j->res);
+        return false;
+    }
+    qtask *t = task_new_pending(vm, "query");
+    if (j->res.err) {
+        task_reject(vm, t, sq_result_exc(vm, &j->res));
+    } else {
+        qval v = sq_result_value(vm, &j->res, j->shape);
+        task_resolve(vm, t, v);
+    }
+    *out = task_value(t);
+    return true;
+}
+
 /* Queue sql for the pool (pinned: for that leased connection) and return
  * the Task of its result.  hold: what the Task keeps alive. */
 static qval sqp_submit(qvm *vm, sqp_pool *p, sqp_conn *pinned, qstr *sql, qval params, db_shape shape,
@@ -486,6 +582,12 @@ static qval sqp_submit(qvm *vm, sqp_pool *p, sqp_conn *pinned, qstr *sql, qval p
         return qv_exc();
     }
     j->shape = shape;
+    sqp_ro *ro = pinned ? NULL : sqp_ro_find(&p->readonly, j->sql, j->len);
+    qval done;
+    if (ro && ro->fast && sqp_run_inline(vm, p, j, ro, &done)) {
+        sqp_job_free(j);
+        return done;
+    }
     j->task = task_new_pending(vm, "query");
     task_hold(j->task, hold);
     task_set_cancel(j->task, sqp_job_cancel, j);
@@ -494,7 +596,7 @@ static qval sqp_submit(qvm *vm, sqp_pool *p, sqp_conn *pinned, qstr *sql, qval p
         j->conn = pinned;
         j->where = JQ_PINNED;
         sqp_append(&pinned->qhead, &pinned->qtail, j);
-    } else if (sqp_ro_has(&p->readonly, j->sql, j->len)) {
+    } else if (ro) {
         j->where = JQ_READ;
         sqp_append(&p->rhead, &p->rtail, j);
     } else {
