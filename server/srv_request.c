@@ -330,6 +330,7 @@ int srv_on_req(h2o_handler_t *self, h2o_req_t *req)
     if (t && !task_is_done(t)) {
         wait_for(w, req, t, scope, started);
         vm_run_ready(vm);
+        vm_collect_if_due(vm);
         return 0;
     }
     if (t)
@@ -343,6 +344,7 @@ int srv_on_req(h2o_handler_t *self, h2o_req_t *req)
     }
     task_resolve(vm, scope, qv_nil());
     vm_run_ready(vm);
+    vm_collect_if_due(vm);
     srv_log_access(w, req, status, 0, started);
     return 0;
 }

@@ -202,6 +202,12 @@ void vm_gc(qvm *vm)
     vm->gc_pending = false;
 }
 
+void vm_collect_if_due(qvm *vm)
+{
+    if (vm->gc_pending)
+        vm_gc(vm);
+}
+
 void gc_maybe(qvm *vm)
 {
     if (vm->gc_pending)

@@ -157,6 +157,10 @@ void vm_pop_roots(qvm *vm, int n);
 void vm_mark_value(qvm *vm, qval v);
 void vm_mark_obj(qvm *vm, qobj *o);
 void vm_gc(qvm *vm);
+/* Collect if allocation since the last collection made one due.  For
+ * embedders between runs (a server after each request): Quest code that
+ * makes no call and no loop never reaches a safe point of its own. */
+void vm_collect_if_due(qvm *vm);
 
 /* ---- strings -------------------------------------------------------------------------------- */
 

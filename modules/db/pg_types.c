@@ -589,7 +589,17 @@ static bool param_text(qvm *vm, qval v, Oid type, qbuf *b, bool *binary)
     *binary = false;
     switch (v.tag) {
     case QV_BOOL: buf_puts(b, v.as.b ? "true" : "false"); return true;
-    case QV_INT: buf_printf(b, "%lld", (long long)v.as.i); return true;
+    case QV_INT: { /* the common key parameter: no printf machinery */
+        char digits[24], *d = digits + sizeof digits;
+        uint64_t u = v.as.i < 0 ? 0 - (uint64_t)v.as.i : (uint64_t)v.as.i;
+        do
+            *--d = (char)('0' + u % 10);
+        while (u /= 10);
+        if (v.as.i < 0)
+            *--d = '-';
+        buf_append(b, d, (size_t)(digits + sizeof digits - d));
+        return true;
+    }
     case QV_FLOAT:
         if (isnan(v.as.f))
             buf_puts(b, "NaN");
