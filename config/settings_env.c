@@ -12,44 +12,9 @@
 
 #include "config/settings_env.h"
 #include "modules/toml.h"
+#include "vm/vm.h"
 
 #define SETTINGS_FILE ".settings.toml"
-
-/* The whole file, or NULL with errno set (ENOENT: there is none). */
-static char *se_read(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    char *data = NULL;
-    size_t cap = 0;
-    *len = 0;
-    for (;;) {
-        if (cap - *len < 4096) {
-            cap = cap ? cap * 2 : 8192;
-            char *bigger = realloc(data, cap);
-            if (!bigger) {
-                free(data);
-                fclose(f);
-                errno = ENOMEM;
-                return NULL;
-            }
-            data = bigger;
-        }
-        size_t n = fread(data + *len, 1, cap - *len, f);
-        *len += n;
-        if (n == 0)
-            break;
-    }
-    int failed = ferror(f);
-    fclose(f);
-    if (failed) {
-        free(data);
-        errno = EIO;
-        return NULL;
-    }
-    return data;
-}
 
 static void se_export(const toml_value *environ)
 {
@@ -65,7 +30,7 @@ static void se_export(const toml_value *environ)
 bool quest_settings_export_env(FILE *err)
 {
     size_t len;
-    char *src = se_read(SETTINGS_FILE, &len);
+    char *src = buf_read_file(SETTINGS_FILE, SIZE_MAX, &len);
     if (!src) {
         if (errno == ENOENT)
             return true;

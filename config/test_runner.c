@@ -254,39 +254,6 @@ static bool tr_config_capture(const toml_value *test, const char **out)
     return tr_config_error("capture must be all, no, 0, 1, stdout or stderr");
 }
 
-/* The whole file at path (NUL-terminated), or NULL. */
-static char *tr_read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    char *data = NULL;
-    size_t cap = 0, n;
-    *len = 0;
-    do {
-        if (cap - *len < 4096) {
-            cap = cap ? cap * 2 : 8192;
-            char *bigger = realloc(data, cap);
-            if (!bigger) {
-                free(data);
-                fclose(f);
-                return NULL;
-            }
-            data = bigger;
-        }
-        n = fread(data + *len, 1, cap - *len - 1, f);
-        *len += n;
-    } while (n > 0);
-    bool failed = ferror(f);
-    fclose(f);
-    if (failed) {
-        free(data);
-        return NULL;
-    }
-    data[*len] = '\0';
-    return data;
-}
-
 /* Read [test] from ./quest.toml, when there is one.  False after reporting
  * a file that cannot be read or parsed, or a [test] value of the wrong kind. */
 static bool tr_config_file(tr_config *c)
@@ -295,7 +262,7 @@ static bool tr_config_file(tr_config *c)
     if (stat("quest.toml", &st) != 0)
         return true;
     size_t len;
-    char *src = tr_read_file("quest.toml", &len);
+    char *src = buf_read_file("quest.toml", SIZE_MAX, &len);
     if (!src) {
         perror("quest test: quest.toml");
         return false;

@@ -17,35 +17,12 @@
 
 /* ---- whole files ------------------------------------------------------------ */
 
-/* Contents of the file at path; NULL (errno set) on failure.  Caller frees. */
-static char *io_slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    qbuf b;
-    buf_init(&b);
-    char chunk[65536];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        buf_append(&b, chunk, n);
-    int err = ferror(f) ? EIO : 0;
-    fclose(f);
-    if (err) {
-        buf_free(&b);
-        errno = err;
-        return NULL;
-    }
-    *len = b.len;
-    return b.data ? b.data : calloc(1, 1);
-}
-
 /* The file named by argument v, read whole; NULL after raising. */
 static char *io_slurp_arg(qvm *vm, const char *fname, qval v, size_t *len, qstr **path)
 {
     if (!arg_str(vm, fname, v, path))
         return NULL;
-    char *data = io_slurp((*path)->data, len);
+    char *data = buf_read_file((*path)->data, SIZE_MAX, len);
     if (!data)
         vm_raise(vm, E_IO, "Failed to read file '%s': %s", (*path)->data, strerror(errno));
     return data;

@@ -14,26 +14,20 @@
 /* A syntax error fails start-up with file:line before any thread exists. */
 static bool compile_check(const quest_cli *cli, const srv_config *cfg)
 {
-    FILE *f = fopen(cfg->app, "rb");
-    if (!f)
+    size_t len;
+    char *src = buf_read_file(cfg->app, SIZE_MAX, &len);
+    if (!src)
         return false;
-    qbuf b;
-    buf_init(&b);
-    char chunk[65536];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        buf_append(&b, chunk, n);
-    fclose(f);
     qvm_options opts;
     quest_vm_options(cli, &opts);
     qvm *vm = vm_new(&opts);
-    bool ok = compile_source(vm, cfg->app, b.data ? b.data : "", b.len, COMPILE_MODULE) != NULL;
+    bool ok = compile_source(vm, cfg->app, src, len, COMPILE_MODULE) != NULL;
     if (!ok) {
         fputs("quest serve: the app does not compile:\n", stderr);
         vm_report_exc(vm, stderr);
     }
     vm_free(vm);
-    buf_free(&b);
+    free(src);
     return ok;
 }
 

@@ -27,25 +27,6 @@ qmodule *module_new(qvm *vm, qstr *name, qstr *path, bool private_by_default)
     return m;
 }
 
-/* Read a whole file; NULL (errno set) on failure.  Caller frees. */
-static char *read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    qbuf b;
-    buf_init(&b);
-    char chunk[65536];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0 && b.len < MAX_SOURCE)
-        buf_append(&b, chunk, n);
-    fclose(f);
-    if (!b.data)
-        buf_append(&b, "", 0);
-    *len = b.len;
-    return b.data;
-}
-
 static bool is_file(const char *path)
 {
     struct stat st;
@@ -141,7 +122,7 @@ static qval run_module_source(qvm *vm, qmodule *m, const char *file, const char 
 static qval load_file_module(qvm *vm, qmodule *m, const char *file)
 {
     size_t len;
-    char *src = read_file(file, &len);
+    char *src = buf_read_file(file, MAX_SOURCE, &len);
     if (!src)
         return vm_raise(vm, E_IMPORT, "Cannot read module '%s'", file);
     qval r = run_module_source(vm, m, file, src, len);
@@ -251,7 +232,7 @@ qval vm_loaded_module(qvm *vm, const char *path)
 static qval run_file(qvm *vm, const char *path, bool cancel_leftovers)
 {
     size_t len;
-    char *src = read_file(path, &len);
+    char *src = buf_read_file(path, MAX_SOURCE, &len);
     if (!src)
         return vm_raise(vm, E_IO, "Cannot open '%s'", path);
     char real[PATH_MAX];

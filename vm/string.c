@@ -1,4 +1,6 @@
 /* string.c — string objects, the per-VM intern table and byte buffers. */
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -226,6 +228,35 @@ void buf_append(qbuf *b, const char *s, size_t n)
         memcpy(b->data + b->len, s, n);
     b->len += n;
     b->data[b->len] = 0;
+}
+
+char *buf_read_file(const char *path, size_t max, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    qbuf b;
+    buf_init(&b);
+    buf_append(&b, "", 0); /* an empty file is "" */
+    char chunk[65536];
+    size_t n;
+    int err = 0;
+    while (!err && (n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+        if (b.len + n > max)
+            err = EFBIG;
+        else
+            buf_append(&b, chunk, n);
+    }
+    if (!err && ferror(f))
+        err = EIO;
+    fclose(f);
+    if (err) {
+        buf_free(&b);
+        errno = err;
+        return NULL;
+    }
+    *len = b.len;
+    return b.data;
 }
 
 void buf_puts(qbuf *b, const char *s)

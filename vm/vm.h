@@ -193,6 +193,9 @@ void buf_puts(qbuf *b, const char *s);
 void buf_putc(qbuf *b, char c);
 void buf_printf(qbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 qstr *buf_to_str(qvm *vm, qbuf *b); /* frees the buffer */
+/* A whole file, NUL-terminated (*len excludes the NUL); NULL with errno set on
+ * failure, EFBIG when it is larger than max bytes.  The caller frees. */
+char *buf_read_file(const char *path, size_t max, size_t *len);
 
 /* ---- containers ----------------------------------------------------------------------------------- */
 

@@ -117,41 +117,6 @@ static qval json_is_object(qvm *vm, qval self, int argc, qval *argv)
     return qv_bool(IS_DICT(argv[0]));
 }
 
-/* Read a whole file into a '\0'-terminated buffer (the caller frees). */
-static char *json_read_file(qvm *vm, const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        vm_raise(vm, E_IO, "Cannot read file '%s': %s", path, strerror(errno));
-        return NULL;
-    }
-    size_t cap = 4096, n = 0, got;
-    char *buf = malloc(cap);
-    while (buf && (got = fread(buf + n, 1, cap - n - 1, f)) > 0) {
-        n += got;
-        if (cap - n - 1 == 0) {
-            char *bigger = realloc(buf, cap * 2);
-            if (!bigger) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = bigger;
-            cap *= 2;
-        }
-    }
-    bool failed = !buf || ferror(f);
-    fclose(f);
-    if (failed) {
-        free(buf);
-        vm_raise(vm, E_IO, "Cannot read file '%s'", path);
-        return NULL;
-    }
-    buf[n] = '\0';
-    *len = n;
-    return buf;
-}
-
 static qval json_parse_file(qvm *vm, qval self, int argc, qval *argv)
 {
     (void)self, (void)argc;
@@ -159,9 +124,9 @@ static qval json_parse_file(qvm *vm, qval self, int argc, qval *argv)
     size_t len;
     if (!arg_str(vm, "json.parse_file", argv[0], &path))
         return qv_exc();
-    char *text = json_read_file(vm, path->data, &len);
+    char *text = buf_read_file(path->data, SIZE_MAX, &len);
     if (!text)
-        return qv_exc();
+        return vm_raise(vm, E_IO, "Cannot read file '%s': %s", path->data, strerror(errno));
     qval v = json_parse(vm, text, len);
     free(text);
     return v;

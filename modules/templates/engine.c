@@ -82,29 +82,6 @@ bool tpl_engine_add(qvm *vm, tpl_engine *e, qstr *name, const char *src, size_t 
     return true;
 }
 
-char *tpl_read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    qbuf b;
-    buf_init(&b);
-    char chunk[16384];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        buf_append(&b, chunk, n);
-    int err = ferror(f) ? EIO : 0;
-    fclose(f);
-    if (err) {
-        buf_free(&b);
-        errno = err;
-        return NULL;
-    }
-    buf_putc(&b, '\0');
-    *len = b.len - 1;
-    return b.data;
-}
-
 /* ---- glob matching ----------------------------------------------------------------------------- */
 
 /* Match path against pattern: `*` and `?` within one path component,
@@ -275,7 +252,7 @@ static bool eng_load_file(eng_loader *l, const char *base, const char *rel)
 {
     char *full = eng_join(base, rel);
     size_t len;
-    char *src = tpl_read_file(full, &len);
+    char *src = buf_read_file(full, SIZE_MAX, &len);
     if (!src)
         buf_printf(&l->error, "Failed to read '%s': %s", full, strerror(errno));
     free(full);

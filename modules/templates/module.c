@@ -104,7 +104,7 @@ static qval mod_add_template_file(qvm *vm, qval self, int argc, qval *argv)
         !arg_str(vm, "add_template_file", argv[1], &path))
         return qv_exc();
     size_t len;
-    char *src = tpl_read_file(path->data, &len);
+    char *src = buf_read_file(path->data, SIZE_MAX, &len);
     if (!src)
         return vm_raise(vm, E_RUNTIME, "Failed to read template file: %s (%s)", strerror(errno),
                         path->data);

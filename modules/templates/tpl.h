@@ -261,7 +261,6 @@ bool tpl_engine_add(qvm *vm, tpl_engine *e, qstr *name, const char *src, size_t 
  * raising. */
 bool tpl_engine_load_glob(qvm *vm, tpl_engine *e, const char *pattern);
 /* Read a whole file (NUL-terminated, caller frees); NULL with errno set. */
-char *tpl_read_file(const char *path, size_t *len);
 
 /* ---- rendering --------------------------------------------------------------------------- */
 
