@@ -56,7 +56,8 @@ static void on_accept(uv_stream_t *listener, int status)
     h2o_accept(&w->accept_ctx, h2o_uv_socket_create((uv_stream_t *)conn, on_conn_closed));
 }
 
-/* libuv 1.44 has no UV_TCP_REUSEPORT: make the socket ourselves. */
+/* libuv 1.44 has no UV_TCP_REUSEPORT: make the socket ourselves.  Binding
+ * before the app loads makes a port in use fail start-up at once. */
 static bool open_listener(srv_worker *w)
 {
     const srv_config *cfg = w->cfg;
@@ -87,15 +88,24 @@ static bool open_listener(srv_worker *w)
         return false;
     }
     uv_tcp_init(&w->loop, &w->listener);
+    w->listener.data = w;
     int r = uv_tcp_open(&w->listener, fd);
-    if (r == 0)
-        r = uv_listen((uv_stream_t *)&w->listener, 1024, on_accept);
     if (r != 0) {
         srv_log_error(w, "cannot listen on %s:%d: %s", cfg->host, cfg->port, uv_strerror(r));
         return false;
     }
-    w->listener.data = w;
     return true;
+}
+
+/* Only a listening socket joins the SO_REUSEPORT group, so until this runs
+ * the kernel sends connections to workers that are ready (the app's top
+ * level may run the loop while it awaits, with no h2o context yet). */
+static bool start_listening(srv_worker *w)
+{
+    int r = uv_listen((uv_stream_t *)&w->listener, 1024, on_accept);
+    if (r != 0)
+        srv_log_error(w, "cannot listen on %s:%d: %s", w->cfg->host, w->cfg->port, uv_strerror(r));
+    return r == 0;
 }
 
 /* The handler: std/web's _handle when the app uses std/web and registered
@@ -207,6 +217,10 @@ void *srv_worker_main(void *arg)
     w->accept_ctx.ctx = &w->ctx;
     w->accept_ctx.hosts = w->gconf->hosts;
     srv_ws_init(w);
+    if (!start_listening(w)) {
+        report_state(w, -1);
+        return NULL;
+    }
     report_state(w, 1);
     uv_run(&w->loop, UV_RUN_DEFAULT);
     /* Leave without disposing: connections may remain (see stack.md §1),

@@ -1,0 +1,38 @@
+#!/bin/bash
+# Connections that arrive while the app's top level is still awaiting (a
+# pool opening, say) must wait for a ready worker, never reach one whose
+# HTTP context does not exist yet.  Run by tests/e2e/run.sh.
+set -u
+quest=$1
+export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
+tmp=$(mktemp -d)
+pid=
+cleanup() {
+    [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+fail() {
+    echo "FAIL: $*" >&2
+    sed 's/^/  server stderr: /' "$tmp/err" >&2
+    exit 1
+}
+
+for round in 1 2 3; do
+    port=$((20000 + RANDOM % 20000))
+    "$quest" serve --port "$port" --workers 2 tests/e2e/apps/slow_start.q >"$tmp/out" 2>"$tmp/err" &
+    pid=$!
+    # Knock while the top level sleeps: a refused connection is fine, a
+    # crash is not.  Then the first answer must be the app's.
+    body=
+    for _ in $(seq 60); do
+        kill -0 "$pid" 2>/dev/null || fail "round $round: the server died while starting"
+        body=$(curl -s --max-time 2 "http://127.0.0.1:$port/") && break
+        sleep 0.05
+    done
+    [ "$body" = ready ] || fail "round $round: got '$body' instead of the app's answer"
+    kill -TERM "$pid"
+    wait "$pid" || fail "round $round: exit status after SIGTERM"
+    pid=
+done
+echo ok
