@@ -1,6 +1,7 @@
 /* db.c — the parts of std/db/sqlite and std/db/postgres that do not
- * depend on the driver: the error family, argument parsing, the per-VM
- * list of live pools, lease guards and the transaction helper. */
+ * depend on the driver: the module skeleton, the error family, argument
+ * parsing, the per-VM list of live pools, the pools' queues, lease guards
+ * and the transaction helper. */
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -130,6 +131,101 @@ void db_pool_unregister(db_pool_link *link)
     link->prev->next = link->next;
     link->next->prev = link->prev;
     link->prev = link->next = NULL;
+}
+
+/* ---- queues ---------------------------------------------------------------------------------- */
+
+void db_queue_push(db_queue *q, db_qnode *n)
+{
+    n->next = NULL;
+    if (q->tail)
+        q->tail->next = n;
+    else
+        q->head = n;
+    q->tail = n;
+}
+
+void db_queue_push_front(db_queue *q, db_qnode *n)
+{
+    n->next = q->head;
+    q->head = n;
+    if (!q->tail)
+        q->tail = n;
+}
+
+db_qnode *db_queue_pop(db_queue *q)
+{
+    db_qnode *n = q->head;
+    if (!n)
+        return NULL;
+    if (!(q->head = n->next))
+        q->tail = NULL;
+    n->next = NULL;
+    return n;
+}
+
+void db_queue_remove(db_queue *q, db_qnode *n)
+{
+    db_qnode *prev = NULL;
+    for (db_qnode *x = q->head; x; prev = x, x = x->next) {
+        if (x != n)
+            continue;
+        if (prev)
+            prev->next = x->next;
+        else
+            q->head = x->next;
+        if (q->tail == x)
+            q->tail = prev;
+        x->next = NULL;
+        return;
+    }
+}
+
+int64_t db_queue_len(const db_queue *q)
+{
+    int64_t n = 0;
+    for (const db_qnode *x = q->head; x; x = x->next)
+        n++;
+    return n;
+}
+
+/* ---- the module ------------------------------------------------------------------------------ */
+
+static void db_state_mark(qvm *vm, void *p)
+{
+    db_state *st = p;
+    vm_mark_obj(vm, (qobj *)st->conn_type);
+    vm_mark_obj(vm, (qobj *)st->cursor_type);
+    vm_mark_obj(vm, (qobj *)st->pool_type);
+    vm_mark_obj(vm, (qobj *)st->lease_type);
+}
+
+db_state *db_module_init(qvm *vm, qmodule *m, const char *state_name, const qmethod_def *fns)
+{
+    static const qcdata_class state_class = {"DatabaseModule", free, db_state_mark, NULL};
+    db_state *st = calloc(1, sizeof *st);
+    if (!st) {
+        vm_raise(vm, E_RUNTIME, "out of memory");
+        return NULL;
+    }
+    st->conn_type = vm_new_cdata_type(vm, "Connection", db_conn_methods);
+    st->cursor_type = vm_new_cdata_type(vm, "Cursor", db_cursor_methods);
+    st->pool_type = vm_new_cdata_type(vm, "Pool", db_pool_methods);
+    st->lease_type = vm_new_cdata_type(vm, "PoolConn", db_lease_methods);
+    /* Module functions are bound to this state; the objects they make
+     * keep it alive. */
+    qcdata *state = cdata_new(vm, vm_new_cdata_type(vm, state_name, NULL), &state_class, st);
+    for (const qmethod_def *d = fns; d->name; d++) {
+        qnative *n = native_new(vm, d->name, d->fn, d->min_args, d->max_args);
+        n->kwargs = d->kwargs;
+        n->bound = qv_obj(state);
+        module_export(vm, m, d->name, qv_obj(n));
+    }
+    module_export(vm, m, "Connection", qv_obj(st->conn_type));
+    module_export(vm, m, "Cursor", qv_obj(st->cursor_type));
+    module_export(vm, m, "Pool", qv_obj(st->pool_type));
+    db_export_errors(vm, m);
+    return st;
 }
 
 /* ---- arguments ------------------------------------------------------------------------------ */

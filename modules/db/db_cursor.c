@@ -14,7 +14,6 @@
 
 typedef struct db_cursor {
     qval conn;          /* the Connection */
-    db_exec_fn exec;
     qarray *rows;       /* rows of the last statement, or NULL */
     uint32_t pos;       /* next row to fetch */
     qval desc;          /* description Array or nil */
@@ -32,13 +31,12 @@ static void cursor_mark(qvm *vm, void *p)
 
 static const qcdata_class cursor_class = {"Cursor", free, cursor_mark, NULL};
 
-qval db_cursor_new(qvm *vm, qtype *cursor_type, qval conn, db_exec_fn exec)
+qval db_cursor_new(qvm *vm, qtype *cursor_type, qval conn)
 {
     db_cursor *cur = calloc(1, sizeof *cur);
     if (!cur)
         return vm_raise(vm, E_RUNTIME, "out of memory");
     cur->conn = conn;
-    cur->exec = exec;
     cur->desc = qv_nil();
     cur->row_count = -1;
     return qv_obj(cdata_new(vm, cursor_type, &cursor_class, cur));
@@ -52,7 +50,7 @@ static db_cursor *cursor_self(qvm *vm, qval self)
 static bool cursor_exec(qvm *vm, db_cursor *cur, qstr *sql, qval params)
 {
     db_exec_result r = {NULL, qv_nil(), 0, 0};
-    if (!cur->exec(vm, cur->conn, sql, params, &r))
+    if (!db_conn_exec(vm, cur->conn, sql, params, true, &r))
         return false;
     cur->rows = r.rows;
     cur->pos = 0;

@@ -14,36 +14,7 @@
 
 #include "modules/db/pg_internal.h"
 
-/* ---- Connection --------------------------------------------------------------------------- */
-
-typedef struct pgc_connection {
-    PGconn *pg;      /* NULL once closed */
-    qcdata *state;
-} pgc_connection;
-
-static void pgc_free(void *p)
-{
-    pgc_connection *k = p;
-    PQfinish(k->pg);
-    free(k);
-}
-
-static void pgc_mark(qvm *vm, void *p)
-{
-    vm_mark_obj(vm, (qobj *)((pgc_connection *)p)->state);
-}
-
-static const qcdata_class pgc_class = {"Connection", pgc_free, pgc_mark, NULL};
-
-static PGconn *pgc_open_conn(qvm *vm, qval v)
-{
-    pgc_connection *k = cdata_get(vm, v, &pgc_class);
-    if (!k)
-        return NULL;
-    if (!k->pg)
-        db_raise(vm, DBE_PROGRAMMING, "Cannot operate on a closed connection");
-    return k->pg;
-}
+/* ---- the Connection's driver ------------------------------------------------------------------ */
 
 static bool pgc_result_ok(PGresult *r)
 {
@@ -102,94 +73,39 @@ static PGresult *pgc_exec(qvm *vm, PGconn *pg, qstr *sql, qval params)
     return r && pgc_result_ok(r) ? r : (pgc_fail(vm, pg, r), NULL);
 }
 
-static bool pgc_cursor_exec(qvm *vm, qval conn, qstr *sql, qval params, db_exec_result *out)
+static bool pgc_exec_into(qvm *vm, void *handle, qstr *sql, qval params, bool rows, db_exec_result *out)
 {
-    PGconn *pg = pgc_open_conn(vm, conn);
-    PGresult *r = pg ? pgc_exec(vm, pg, sql, params) : NULL;
+    PGresult *r = pgc_exec(vm, handle, sql, params);
     if (!r)
         return false;
     bool ok = true;
-    if (PQresultStatus(r) == PGRES_TUPLES_OK)
+    if (rows && PQresultStatus(r) == PGRES_TUPLES_OK)
         ok = (out->rows = pg_result_rows(vm, r)) != NULL;
-    out->desc = ok ? pg_result_description(vm, r) : qv_nil();
+    if (rows && ok)
+        out->desc = pg_result_description(vm, r);
     out->count = pg_result_count(r);
     PQclear(r);
     return ok;
 }
 
-static qval conn_cursor(qvm *vm, qval self, int argc, qval *argv)
-{
-    (void)argc, (void)argv;
-    if (!pgc_open_conn(vm, self))
-        return qv_exc();
-    pg_state *st = ((pgc_connection *)AS_CDATA(self)->data)->state->data;
-    return db_cursor_new(vm, st->cursor_type, self, pgc_cursor_exec);
-}
-
-static qval conn_execute(qvm *vm, qval self, int argc, qval *argv)
-{
-    PGconn *pg = pgc_open_conn(vm, self);
-    qstr *sql;
-    qval params;
-    if (!pg || !db_sql_args(vm, "execute", argc, argv, true, &sql, &params))
-        return qv_exc();
-    PGresult *r = pgc_exec(vm, pg, sql, params);
-    if (!r)
-        return qv_exc();
-    int64_t n = pg_result_count(r);
-    PQclear(r);
-    return qv_int(n);
-}
-
 /* COMMIT / ROLLBACK; outside a transaction the server only warns. */
-static qval conn_sql(qvm *vm, qval self, const char *sql)
+static bool pgc_end_tx(qvm *vm, void *handle, const char *sql)
 {
-    PGconn *pg = pgc_open_conn(vm, self);
-    PGresult *r = pg ? pgc_exec(vm, pg, str_cstr(vm, sql), qv_nil()) : NULL;
-    if (!r)
-        return qv_exc();
+    PGresult *r = pgc_exec(vm, handle, str_cstr(vm, sql), qv_nil());
     PQclear(r);
-    return qv_nil();
+    return r != NULL;
 }
 
-static qval conn_commit(qvm *vm, qval self, int argc, qval *argv)
+static void pgc_close(void *handle)
 {
-    (void)argc, (void)argv;
-    return conn_sql(vm, self, "COMMIT");
+    PQfinish(handle);
 }
 
-static qval conn_rollback(qvm *vm, qval self, int argc, qval *argv)
-{
-    (void)argc, (void)argv;
-    return conn_sql(vm, self, "ROLLBACK");
-}
-
-static qval conn_close(qvm *vm, qval self, int argc, qval *argv)
-{
-    (void)argc, (void)argv;
-    pgc_connection *k = cdata_get(vm, self, &pgc_class);
-    if (!k)
-        return qv_exc();
-    PQfinish(k->pg);
-    k->pg = NULL;
-    return qv_nil();
-}
-
-static qval conn_enter(qvm *vm, qval self, int argc, qval *argv)
-{
-    (void)argc, (void)argv;
-    return pgc_open_conn(vm, self) ? self : qv_exc();
-}
-
-static const qmethod_def pgc_methods[] = {
-    {"cursor", conn_cursor, 0, 0, false},
-    {"execute", conn_execute, 1, -1, false},
-    {"commit", conn_commit, 0, 0, false},
-    {"rollback", conn_rollback, 0, 0, false},
-    {"close", conn_close, 0, 0, false},
-    {"_enter", conn_enter, 0, 0, false},
-    {"_exit", conn_close, 0, -1, false},
-    {NULL, NULL, 0, 0, false},
+static const db_conn_driver pgc_driver = {
+    .closed_msg = "Cannot operate on a closed connection",
+    .exec = pgc_exec_into,
+    .end_tx = pgc_end_tx,
+    .close = pgc_close,
 };
 
 /* ---- the module --------------------------------------------------------------------------------- */
@@ -212,27 +128,8 @@ static qval pg_connect(qvm *vm, qval self, int argc, qval *argv)
         return e;
     }
     pg_quiet_notices(pg);
-    pgc_connection *k = malloc(sizeof *k);
-    if (!k) {
-        PQfinish(pg);
-        return vm_raise(vm, E_RUNTIME, "out of memory");
-    }
-    k->pg = pg;
-    k->state = AS_CDATA(self);
-    pg_state *st = k->state->data;
-    return qv_obj(cdata_new(vm, st->conn_type, &pgc_class, k));
+    return db_conn_new(vm, self, &pgc_driver, pg);
 }
-
-static void pg_state_mark(qvm *vm, void *p)
-{
-    pg_state *st = p;
-    vm_mark_obj(vm, (qobj *)st->conn_type);
-    vm_mark_obj(vm, (qobj *)st->cursor_type);
-    vm_mark_obj(vm, (qobj *)st->pool_type);
-    vm_mark_obj(vm, (qobj *)st->lease_type);
-}
-
-static const qcdata_class pg_state_class = {"PostgresModule", free, pg_state_mark, NULL};
 
 static const qmethod_def pg_fns[] = {
     {"connect", pg_connect, 1, 1, false},
@@ -242,27 +139,8 @@ static const qmethod_def pg_fns[] = {
 
 bool postgres_module_init(qvm *vm, qmodule *m)
 {
-    pg_state *st = calloc(1, sizeof *st);
-    if (!st) {
-        vm_raise(vm, E_RUNTIME, "out of memory");
-        return false;
-    }
-    st->conn_type = vm_new_cdata_type(vm, "Connection", pgc_methods);
-    st->cursor_type = vm_new_cdata_type(vm, "Cursor", db_cursor_methods);
-    st->pool_type = vm_new_cdata_type(vm, "Pool", pg_pool_methods);
-    st->lease_type = vm_new_cdata_type(vm, "PoolConn", pg_lease_methods);
-    /* Module functions are bound to this state; the objects they make
-     * keep it alive. */
-    qcdata *state = cdata_new(vm, vm_new_cdata_type(vm, "PostgresModule", NULL), &pg_state_class, st);
-    for (const qmethod_def *d = pg_fns; d->name; d++) {
-        qnative *n = native_new(vm, d->name, d->fn, d->min_args, d->max_args);
-        n->kwargs = d->kwargs;
-        n->bound = qv_obj(state);
-        module_export(vm, m, d->name, qv_obj(n));
-    }
-    module_export(vm, m, "Connection", qv_obj(st->conn_type));
-    module_export(vm, m, "Cursor", qv_obj(st->cursor_type));
-    module_export(vm, m, "Pool", qv_obj(st->pool_type));
-    db_export_errors(vm, m);
-    return true;
+    db_state *st = db_module_init(vm, m, "PostgresModule", pg_fns);
+    if (st)
+        vm_add_methods(vm, st->pool_type, pg_pool_extra_methods);
+    return st != NULL;
 }

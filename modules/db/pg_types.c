@@ -14,6 +14,7 @@
 #include <ctype.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -652,39 +653,49 @@ bool pg_params_from(qvm *vm, qval params, const Oid *types, int ntypes, pg_param
     }
     qarray *a = AS_ARRAY(params);
     int n = (int)a->len;
-    out->values = calloc((size_t)n + 1, sizeof(char *));
-    out->lengths = calloc((size_t)n + 1, sizeof(int));
-    out->formats = calloc((size_t)n + 1, sizeof(int));
-    if (!out->values || !out->lengths || !out->formats)
+    /* Two blocks whatever n: the three arrays, and one buffer holding
+     * every value's text (NUL-terminated), which values[] point into once
+     * it has stopped growing; until then values[] holds offsets. */
+    size_t cells = (size_t)n + 1;
+    char *block = calloc(cells, sizeof(char *) + 2 * sizeof(int));
+    if (!block)
         abort();
+    out->values = (char **)block;
+    out->lengths = (int *)(block + cells * sizeof(char *));
+    out->formats = out->lengths + cells;
     out->n = n;
+    qbuf b;
+    buf_init(&b);
     for (int i = 0; i < n; i++) {
         qval v = a->items[i];
+        bool binary;
+        size_t start = b.len;
+        out->lengths[i] = -1; /* SQL NULL */
         if (IS_NIL(v))
             continue;
-        qbuf b;
-        buf_init(&b);
-        bool binary;
         if (!param_text(vm, v, types && i < ntypes ? types[i] : 0, &b, &binary)) {
             buf_free(&b);
             pg_params_free(out);
             return false;
         }
         buf_putc(&b, '\0');
-        out->values[i] = b.data; /* the buffer is handed over */
-        out->lengths[i] = (int)b.len - 1;
+        out->values[i] = (char *)(uintptr_t)start;
+        out->lengths[i] = (int)(b.len - 1 - start);
         out->formats[i] = binary;
+    }
+    out->text = b.data;
+    for (int i = 0; i < n; i++) {
+        bool null = out->lengths[i] < 0;
+        out->values[i] = null ? NULL : b.data + (uintptr_t)out->values[i];
+        out->lengths[i] = null ? 0 : out->lengths[i];
     }
     return true;
 }
 
 void pg_params_free(pg_params *p)
 {
-    for (int i = 0; i < p->n; i++)
-        free(p->values[i]);
+    free(p->text);
     free(p->values);
-    free(p->lengths);
-    free(p->formats);
     memset(p, 0, sizeof *p);
 }
 

@@ -17,9 +17,10 @@
 /* Parameters as libpq takes them (values[i] NULL for SQL NULL). */
 typedef struct pg_params {
     int n;
-    char **values;
+    char **values;     /* one block with lengths and formats */
     int *lengths;
     int *formats;
+    char *text;        /* the values' bytes */
 } pg_params;
 
 /* Does converting these parameters need the statement's parameter types

@@ -1,5 +1,6 @@
 /* sqlite_pool.c — sqlite.open(path, pool: N): statements run on the libuv
- * thread pool, never on the event loop.
+ * thread pool, or inline when they are proven small reads; the event loop
+ * is never held for long.
  *
  *   let db = sqlite.open("app.db", pool: 4)
  *   let rows = await db.fetch_all("SELECT * FROM t WHERE id = ?", [1])
@@ -33,14 +34,13 @@
 
 typedef struct sqp_pool sqp_pool;
 typedef struct sqp_conn sqp_conn;
-typedef struct sqp_lease sqp_lease;
 
 /* Where a job is. */
 typedef enum { JQ_READ, JQ_WRITE, JQ_PINNED, JQ_RUNNING } sqp_where;
 
 typedef struct sqp_job {
+    db_qnode node;         /* first: in a queue */
     uv_work_t req;
-    struct sqp_job *next;
     sqp_pool *pool;
     sqp_conn *conn;        /* the pinned connection, then the one it runs on */
     qtask *task;           /* NULL once cancelled, and for internal jobs */
@@ -59,23 +59,9 @@ struct sqp_conn {
     sqp_pool *pool;
     sq_conn *c;            /* NULL once closed */
     sqp_job *running;
-    sqp_job *qhead, *qtail;  /* jobs of the lease waiting their turn */
-    sqp_lease *lease;
+    db_queue pinned;       /* jobs of the lease waiting their turn */
+    db_lease *lease;
     bool check_tx;         /* a lease ended: roll back what it left open */
-};
-
-/* The C side of a PoolConn: a lease of the writer connection. */
-struct sqp_lease {
-    sqp_pool *pool;        /* NULL once the pool is shut down */
-    qcdata *pool_obj;      /* the Pool, kept alive by the PoolConn */
-    qcdata *self;          /* the PoolConn */
-    sqp_conn *conn;        /* while held */
-    qtask *acquire;        /* while waiting */
-    qtask *guard;          /* from acquire() until the lease ends */
-    sqp_lease *next;       /* in the waiters' queue */
-    uint64_t seq;
-    uint64_t deadline;     /* loop time in ms; 0: none */
-    bool released;
 };
 
 /* Statements known to be read-only (an open-addressing table keyed by
@@ -84,6 +70,7 @@ typedef struct sqp_ro {
     char *sql;
     size_t len;
     bool fast;
+    uint8_t strikes;       /* inline runs in a row stopped by the budget */
 } sqp_ro;
 
 typedef struct sqp_roset {
@@ -92,24 +79,22 @@ typedef struct sqp_roset {
 } sqp_roset;
 
 struct sqp_pool {
-    db_pool_link link;     /* first member: the runtime's list points here */
-    qvm *vm;
-    qcdata *state;         /* the module state (its classes) */
+    db_pool base;          /* first member */
     int nconns;
     sqp_conn *conns;       /* [0] is the writer */
-    sqp_job *rhead, *rtail;  /* read-only statements waiting */
-    sqp_job *whead, *wtail;  /* statements that may write, waiting */
-    sqp_lease *ahead, *atail; /* acquire() waiting */
-    uint64_t seq;
+    db_queue reads;        /* read-only statements waiting */
+    db_queue writes;       /* statements that may write, waiting */
     uv_timer_t timer;      /* acquire deadlines */
-    double timeout;        /* default acquire timeout, seconds (<0: none) */
     sqp_roset readonly;
     int refs;              /* the Pool object, jobs on the thread pool, the timer */
-    bool closed;           /* close() was called */
-    bool shut;             /* shut down: handles closing, no more jobs */
 };
 
 static void sqp_dispatch(sqp_pool *p);
+
+static sqp_job *sqp_pop(db_queue *q)
+{
+    return (sqp_job *)db_queue_pop(q);
+}
 
 /* ---- life cycle ------------------------------------------------------------------------------ */
 
@@ -150,99 +135,43 @@ static void sqp_close_idle(sqp_pool *p)
 {
     for (int i = 0; i < p->nconns; i++) {
         sqp_conn *c = &p->conns[i];
-        if (c->c && !c->running && !c->lease && !c->qhead) {
+        if (c->c && !c->running && !c->lease && !c->pinned.head) {
             sq_close(c->c);
             c->c = NULL;
         }
     }
 }
 
-static void sqp_queue_remove(sqp_job **head, sqp_job **tail, sqp_job *j)
+/* Fail the jobs of q (vm_alive: their tasks; else nobody waits). */
+static void sqp_fail_queue(sqp_pool *p, db_queue *q, const char *why, bool vm_alive)
 {
-    sqp_job *prev = NULL;
-    for (sqp_job *q = *head; q; prev = q, q = q->next) {
-        if (q != j)
-            continue;
-        if (prev)
-            prev->next = q->next;
-        else
-            *head = q->next;
-        if (*tail == q)
-            *tail = prev;
-        q->next = NULL;
-        return;
+    sqp_job *j;
+    while ((j = sqp_pop(q)) != NULL) {
+        qtask *t = j->task;
+        sqp_job_free(j);
+        if (t && vm_alive)
+            task_reject(p->base.vm, t, db_exc(p->base.vm, DBE_OPERATIONAL, "%s", why));
     }
-}
-
-static void sqp_waiter_remove(sqp_pool *p, sqp_lease *l)
-{
-    sqp_lease *prev = NULL;
-    for (sqp_lease *q = p->ahead; q; prev = q, q = q->next) {
-        if (q != l)
-            continue;
-        if (prev)
-            prev->next = q->next;
-        else
-            p->ahead = q->next;
-        if (p->atail == q)
-            p->atail = prev;
-        q->next = NULL;
-        return;
-    }
-}
-
-/* Fail every waiting job and acquire() with OperationalErr. */
-static void sqp_fail_waiting(sqp_pool *p, const char *why)
-{
-    qvm *vm = p->vm;
-    sqp_job **heads[] = {&p->rhead, &p->whead};
-    for (int k = 0; k < 2; k++) {
-        while (*heads[k]) {
-            sqp_job *j = *heads[k];
-            *heads[k] = j->next;
-            qtask *t = j->task;
-            sqp_job_free(j);
-            if (t)
-                task_reject(vm, t, db_exc(vm, DBE_OPERATIONAL, "%s", why));
-        }
-    }
-    p->rtail = p->wtail = NULL;
-    while (p->ahead) {
-        sqp_lease *l = p->ahead;
-        p->ahead = l->next;
-        l->next = NULL;
-        l->released = true;
-        qtask *t = l->acquire, *g = l->guard;
-        l->acquire = l->guard = NULL;
-        if (g)
-            db_guard_done(vm, g);
-        if (t)
-            task_reject(vm, t, db_exc(vm, DBE_OPERATIONAL, "%s", why));
-    }
-    p->atail = NULL;
 }
 
 /* Shut down: no more jobs; close what is idle now and the rest as it
- * finishes.  vm_alive: at vm_free (waiting tasks are failed) rather than
- * from the Pool's finalizer (nothing waits then: tasks keep the Pool). */
-static void sqp_shutdown(sqp_pool *p, bool vm_alive)
+ * finishes. */
+static void sqp_shutdown(db_pool *base, bool vm_alive)
 {
-    if (p->shut)
+    sqp_pool *p = (sqp_pool *)base;
+    const char *why = "the database pool was shut down";
+    if (base->shut)
         return;
-    p->shut = p->closed = true;
-    db_pool_unregister(&p->link);
-    if (vm_alive)
-        sqp_fail_waiting(p, "the database pool was shut down");
+    base->shut = base->closed = true;
+    db_pool_unregister(&base->link);
+    if (vm_alive) {
+        sqp_fail_queue(p, &p->reads, why, true);
+        sqp_fail_queue(p, &p->writes, why, true);
+        db_pool_fail_waiters(base, DBE_OPERATIONAL, why);
+    }
     for (int i = 0; i < p->nconns; i++) {
         sqp_conn *c = &p->conns[i];
-        while (c->qhead) {
-            sqp_job *j = c->qhead;
-            c->qhead = j->next;
-            if (j->task && vm_alive)
-                task_reject(p->vm, j->task, db_exc(p->vm, DBE_OPERATIONAL, "the database pool was shut down"));
-            sqp_job_free(j);
-        }
-        c->qtail = NULL;
+        sqp_fail_queue(p, &c->pinned, why, vm_alive);
         if (c->running)
             c->running->task = NULL; /* nobody will be resumed now */
         if (c->lease)
@@ -254,36 +183,9 @@ static void sqp_shutdown(sqp_pool *p, bool vm_alive)
     uv_close((uv_handle_t *)&p->timer, sqp_timer_closed);
 }
 
-static void sqp_link_shutdown(db_pool_link *link)
+static void sqp_drop(db_pool *base)
 {
-    sqp_shutdown((sqp_pool *)link, true);
-}
-
-/* ---- the Pool object --------------------------------------------------------------------------- */
-
-typedef struct sqp_handle {
-    sqp_pool *p;
-} sqp_handle;
-
-static void sqp_handle_free(void *data)
-{
-    sqp_handle *h = data;
-    sqp_shutdown(h->p, false);
-    sqp_unref(h->p);
-    free(h);
-}
-
-static void sqp_handle_mark(qvm *vm, void *data)
-{
-    vm_mark_obj(vm, (qobj *)((sqp_handle *)data)->p->state);
-}
-
-static const qcdata_class sqp_class = {"Pool", sqp_handle_free, sqp_handle_mark, NULL};
-
-static sqp_pool *sqp_of(qvm *vm, qval self)
-{
-    sqp_handle *h = cdata_get(vm, self, &sqp_class);
-    return h ? h->p : NULL;
+    sqp_unref((sqp_pool *)base);
 }
 
 /* ---- read-only statements ---------------------------------------------------------------------- */
@@ -326,7 +228,7 @@ static sqp_ro *sqp_ro_add(sqp_roset *s, const char *sql, size_t len)
     if (!copy)
         return NULL;
     e = &s->slots[sqp_ro_slot(s, sql, len)];
-    *e = (sqp_ro){copy, len, false};
+    *e = (sqp_ro){copy, len, false, 0};
     s->count++;
     return e;
 }
@@ -350,11 +252,9 @@ static void sqp_work(uv_work_t *req)
     j->ns = sqp_clock_ns(CLOCK_THREAD_CPUTIME_ID) - start;
 }
 
-static void sqp_complete(sqp_pool *p, sqp_job *j)
+/* Settle t with the job's result. */
+static void sqp_settle(qvm *vm, qtask *t, const sqp_job *j)
 {
-    qvm *vm = p->vm;
-    qtask *t = j->task;
-    j->task = NULL;
     if (j->res.err)
         task_reject(vm, t, sq_result_exc(vm, &j->res));
     else
@@ -366,19 +266,22 @@ static void sqp_after(uv_work_t *req, int status)
     (void)status;
     sqp_job *j = req->data;
     sqp_pool *p = j->pool;
-    sqp_conn *c = j->conn;
-    c->running = NULL;
+    j->conn->running = NULL;
     if (!j->res.err && j->res.readonly && !j->internal) {
         sqp_ro *ro = sqp_ro_add(&p->readonly, j->sql, j->len);
-        if (ro)
+        if (ro) {
             ro->fast = j->ns < SQP_INLINE_PROVEN_NS;
+            ro->strikes = 0;
+        }
     }
-    if (j->task)
-        sqp_complete(p, j);
+    qtask *t = j->task;
+    j->task = NULL;
+    if (t)
+        sqp_settle(p->base.vm, t, j);
     sqp_job_free(j);
-    if (p->closed)
+    if (p->base.closed)
         sqp_close_idle(p);
-    if (!p->shut)
+    if (!p->base.shut)
         sqp_dispatch(p);
     sqp_unref(p);
 }
@@ -388,36 +291,24 @@ static void sqp_run(sqp_conn *c, sqp_job *j)
     sqp_pool *p = c->pool;
     j->conn = c;
     j->where = JQ_RUNNING;
-    j->next = NULL;
     c->running = j;
     j->req.data = j;
     p->refs++;
-    uv_queue_work(vm_loop(p->vm), &j->req, sqp_work, sqp_after);
-}
-
-static sqp_job *sqp_pop(sqp_job **head, sqp_job **tail)
-{
-    sqp_job *j = *head;
-    if (j && !(*head = j->next))
-        *tail = NULL;
-    return j;
+    uv_queue_work(vm_loop(p->base.vm), &j->req, sqp_work, sqp_after);
 }
 
 static sqp_job *sqp_job_new(sqp_pool *p, const char *sql, size_t len)
 {
     sqp_job *j = calloc(1, sizeof *j);
-    if (!j)
-        return NULL;
-    j->pool = p;
-    j->sql = malloc(len + 1);
-    if (!j->sql) {
+    if (!j || !(j->sql = malloc(len + 1))) {
         free(j);
         return NULL;
     }
+    j->pool = p;
     memcpy(j->sql, sql, len);
     j->sql[len] = '\0';
     j->len = len;
-    j->seq = ++p->seq;
+    j->seq = ++p->base.seq;
     return j;
 }
 
@@ -434,87 +325,53 @@ static sqp_job *sqp_cleanup_job(sqp_conn *c)
     return j;
 }
 
-static void sqp_grant(sqp_pool *p, sqp_lease *l, sqp_conn *c)
-{
-    sqp_waiter_remove(p, l);
-    c->lease = l;
-    l->conn = c;
-    qtask *t = l->acquire;
-    l->acquire = NULL;
-    task_resolve(p->vm, t, qv_obj(l->self));
-}
-
 /* The next job for an idle, unleased connection: the writer serves, in
  * arrival order, statements that may write and acquire(); then reads. */
 static sqp_job *sqp_next_job(sqp_pool *p, sqp_conn *c, bool writer)
 {
     if (!writer)
-        return sqp_pop(&p->rhead, &p->rtail);
-    if (p->ahead && (!p->whead || p->ahead->seq < p->whead->seq)) {
-        sqp_grant(p, p->ahead, c);
+        return sqp_pop(&p->reads);
+    db_lease *l = db_pool_first_waiter(&p->base);
+    sqp_job *w = (sqp_job *)p->writes.head;
+    if (l && (!w || l->seq < w->seq)) {
+        c->lease = l;
+        db_lease_grant(l, c);
         return NULL;
     }
-    if (p->whead)
-        return sqp_pop(&p->whead, &p->wtail);
-    return sqp_pop(&p->rhead, &p->rtail);
+    return w ? sqp_pop(&p->writes) : sqp_pop(&p->reads);
 }
 
 static void sqp_dispatch(sqp_pool *p)
 {
-    for (int i = 0; i < p->nconns && !p->shut; i++) {
+    for (int i = 0; i < p->nconns && !p->base.shut; i++) {
         sqp_conn *c = &p->conns[i];
         if (!c->c || c->running)
             continue;
         sqp_job *j = NULL;
-        if (c->qhead)
-            j = sqp_pop(&c->qhead, &c->qtail);
+        if (c->pinned.head)
+            j = sqp_pop(&c->pinned);
         else if (c->lease)
             continue;
         else if (c->check_tx)
             j = sqp_cleanup_job(c);
-        if (!j && !c->qhead && !c->lease)
+        if (!j && !c->pinned.head && !c->lease)
             j = sqp_next_job(p, c, i == 0);
         if (j)
             sqp_run(c, j);
     }
-    if (p->closed)
+    if (p->base.closed)
         sqp_close_idle(p);
 }
 
-/* ---- submitting from Quest ------------------------------------------------------------------------------ */
-
-static void sqp_job_cancel(qvm *vm, qtask *t, void *data)
-{
-    (void)vm, (void)t;
-    sqp_job *j = data;
-    sqp_pool *p = j->pool;
-    j->task = NULL;
-    switch (j->where) {
-    case JQ_READ: sqp_queue_remove(&p->rhead, &p->rtail, j); sqp_job_free(j); break;
-    case JQ_WRITE: sqp_queue_remove(&p->whead, &p->wtail, j); sqp_job_free(j); break;
-    case JQ_PINNED: sqp_queue_remove(&j->conn->qhead, &j->conn->qtail, j); sqp_job_free(j); break;
-    default: sqlite3_interrupt(j->conn->c->db); break;
-    }
-}
-
-static void sqp_append(sqp_job **head, sqp_job **tail, sqp_job *j)
-{
-    j->next = NULL;
-    if (*tail)
-        (*tail)->next = j;
-    else
-        *head = j;
-    *tail = j;
-}
-
 /* ---- the inline path ----
- * A read-only statement whose last run on the thread pool took under
- * SQP_INLINE_PROVEN_NS of CPU (a point lookup by key, say) runs right here on the
- * loop thread, on a connection that is idle — no thread hop, as the
- * stack's measurements recommend for small indexed reads.  A progress
- * handler stops it after SQP_INLINE_BUDGET_NS; it then goes to the thread
- * pool after all (being read-only, it can run again) and is no longer
- * taken for fast until a pool run proves it fast again. */
+ * A read-only statement whose last pool run took under
+ * SQP_INLINE_PROVEN_NS of CPU (a point lookup by key, say) runs right here
+ * on the loop thread, on a connection that is idle: no thread hop, no
+ * wake-up of the loop, which cost more than such a statement itself.  A
+ * progress handler stops it after SQP_INLINE_BUDGET_NS; it then goes to
+ * the thread pool after all (being read-only, it can run again) and is no
+ * longer taken for fast until a pool run proves it fast again.  So the
+ * loop is never held for long, whatever the data does later. */
 typedef struct sqp_budget {
     uint64_t deadline;
     bool hit;
@@ -534,8 +391,8 @@ static sqp_conn *sqp_idle_conn(sqp_pool *p)
 {
     for (int i = p->nconns - 1; i >= 0; i--) {
         sqp_conn *c = &p->conns[i];
-        if (c->c && !c->running && !c->lease && !c->qhead && !c->check_tx)
-            return &p->conns[i];
+        if (c->c && !c->running && !c->lease && !c->pinned.head && !c->check_tx)
+            return c;
     }
     return NULL;
 }
@@ -551,29 +408,42 @@ static bool sqp_run_inline(qvm *vm, sqp_pool *p, sqp_job *j, sqp_ro *ro, qval *o
     sq_run(c->c, j->sql, j->len, &j->params, &j->res);
     sqlite3_progress_handler(c->c->db, 0, NULL, NULL);
     if (b.hit) {
-        ro->fast = false;
+        if (++ro->strikes >= 2)
+            ro->fast = false;
         sq_result_free(&j->res);
         memset(&j->res, 0, sizeof j->res);
         return false;
     }
+    ro->strikes = 0;
     qtask *t = task_new_pending(vm, "query");
-    if (j->res.err) {
-        task_reject(vm, t, sq_result_exc(vm, &j->res));
-    } else {
-        qval v = sq_result_value(vm, &j->res, j->shape);
-        task_resolve(vm, t, v);
-    }
+    sqp_settle(vm, t, j);
     *out = task_value(t);
     return true;
 }
 
-/* Queue sql for the pool (pinned: for that leased connection) and return
- * the Task of its result.  hold: what the Task keeps alive. */
-static qval sqp_submit(qvm *vm, sqp_pool *p, sqp_conn *pinned, qstr *sql, qval params, db_shape shape,
+/* ---- submitting from Quest ------------------------------------------------------------------------------ */
+
+static void sqp_job_cancel(qvm *vm, qtask *t, void *data)
+{
+    (void)vm, (void)t;
+    sqp_job *j = data;
+    sqp_pool *p = j->pool;
+    j->task = NULL;
+    switch (j->where) {
+    case JQ_READ: db_queue_remove(&p->reads, &j->node); break;
+    case JQ_WRITE: db_queue_remove(&p->writes, &j->node); break;
+    case JQ_PINNED: db_queue_remove(&j->conn->pinned, &j->node); break;
+    default: sqlite3_interrupt(j->conn->c->db); return; /* its result is dropped */
+    }
+    sqp_job_free(j);
+}
+
+/* Queue sql for the pool (for the lease's connection when lease) and
+ * return the Task of its result.  hold: what the Task keeps alive. */
+static qval sqp_submit(qvm *vm, db_pool *base, db_lease *lease, qstr *sql, qval params, db_shape shape,
                        qval hold)
 {
-    if (p->closed)
-        return db_failed_task(vm, DBE_OPERATIONAL, "the database pool is closed");
+    sqp_pool *p = (sqp_pool *)base;
     sqp_job *j = sqp_job_new(p, sql->data, sql->len);
     if (!j)
         return vm_raise(vm, E_RUNTIME, "out of memory");
@@ -582,7 +452,7 @@ static qval sqp_submit(qvm *vm, sqp_pool *p, sqp_conn *pinned, qstr *sql, qval p
         return qv_exc();
     }
     j->shape = shape;
-    sqp_ro *ro = pinned ? NULL : sqp_ro_find(&p->readonly, j->sql, j->len);
+    sqp_ro *ro = lease ? NULL : sqp_ro_find(&p->readonly, j->sql, j->len);
     qval done;
     if (ro && ro->fast && sqp_run_inline(vm, p, j, ro, &done)) {
         sqp_job_free(j);
@@ -592,346 +462,93 @@ static qval sqp_submit(qvm *vm, sqp_pool *p, sqp_conn *pinned, qstr *sql, qval p
     task_hold(j->task, hold);
     task_set_cancel(j->task, sqp_job_cancel, j);
     qval result = task_value(j->task);
-    if (pinned) {
-        j->conn = pinned;
+    if (lease) {
+        j->conn = lease->conn;
         j->where = JQ_PINNED;
-        sqp_append(&pinned->qhead, &pinned->qtail, j);
-    } else if (ro) {
-        j->where = JQ_READ;
-        sqp_append(&p->rhead, &p->rtail, j);
+        db_queue_push(&j->conn->pinned, &j->node);
     } else {
-        j->where = JQ_WRITE;
-        sqp_append(&p->whead, &p->wtail, j);
+        j->where = ro ? JQ_READ : JQ_WRITE;
+        db_queue_push(ro ? &p->reads : &p->writes, &j->node);
     }
     sqp_dispatch(p);
     return result;
 }
 
-static qval sqp_query(qvm *vm, qval self, int argc, qval *argv, const char *fname, db_shape shape)
+/* ---- leases and waiters ------------------------------------------------------------------------------------- */
+
+/* The lease's connection comes back; the jobs it queued still run first. */
+static void sqp_release(db_pool *base, void *conn)
 {
-    sqp_pool *p = sqp_of(vm, self);
-    qstr *sql;
-    qval params;
-    if (!p || !db_sql_args(vm, fname, argc, argv, true, &sql, &params))
-        return qv_exc();
-    return sqp_submit(vm, p, NULL, sql, params, shape, self);
-}
-
-static qval pool_fetch_all(qvm *vm, qval self, int argc, qval *argv)
-{
-    return sqp_query(vm, self, argc, argv, "fetch_all", DB_ROWS);
-}
-
-static qval pool_fetch_one(qvm *vm, qval self, int argc, qval *argv)
-{
-    return sqp_query(vm, self, argc, argv, "fetch_one", DB_ONE);
-}
-
-static qval pool_fetch_val(qvm *vm, qval self, int argc, qval *argv)
-{
-    return sqp_query(vm, self, argc, argv, "fetch_val", DB_VAL);
-}
-
-static qval pool_execute(qvm *vm, qval self, int argc, qval *argv)
-{
-    return sqp_query(vm, self, argc, argv, "execute", DB_COUNT);
-}
-
-static qval pool_transaction(qvm *vm, qval self, int argc, qval *argv)
-{
-    (void)argc;
-    if (!sqp_of(vm, self))
-        return qv_exc();
-    return db_transaction(vm, self, argv[0]);
-}
-
-/* ---- leases ------------------------------------------------------------------------------------------------- */
-
-static void sqp_lease_free(void *data)
-{
-    free(data);
-}
-
-static void sqp_lease_mark(qvm *vm, void *data)
-{
-    vm_mark_obj(vm, (qobj *)((sqp_lease *)data)->pool_obj);
-}
-
-static const qcdata_class sqp_lease_class = {"PoolConn", sqp_lease_free, sqp_lease_mark, NULL};
-
-static void sqp_arm_timer(sqp_pool *p);
-
-/* Give the connection back; the jobs it queued still run first. */
-static void sqp_lease_end(sqp_lease *l)
-{
-    sqp_pool *p = l->pool;
-    l->released = true;
-    qtask *g = l->guard;
-    l->guard = NULL;
-    if (g && p)
-        db_guard_done(p->vm, g);
-    sqp_conn *c = l->conn;
-    l->conn = NULL;
-    if (!c || !p)
-        return;
+    sqp_conn *c = conn;
     c->lease = NULL;
     c->check_tx = true;
-    sqp_dispatch(p);
+    if (!base->shut)
+        sqp_dispatch((sqp_pool *)base);
 }
 
-/* The acquire() Task was cancelled while waiting. */
-static void sqp_acquire_cancel(qvm *vm, qtask *t, void *data)
-{
-    (void)vm, (void)t;
-    sqp_lease *l = data;
-    l->acquire = NULL;
-    if (l->pool) {
-        sqp_waiter_remove(l->pool, l);
-        sqp_arm_timer(l->pool);
-    }
-    sqp_lease_end(l);
-}
-
-/* The owner (request, program) of the lease ended without release(). */
-static void sqp_guard_cancel(qvm *vm, qtask *t, void *data)
-{
-    (void)t;
-    sqp_lease *l = data;
-    l->guard = NULL;
-    if (l->acquire)
-        task_cancel(vm, l->acquire);
-    else
-        sqp_lease_end(l);
-}
+static void sqp_arm_timer(sqp_pool *p);
 
 static void sqp_timer_fired(uv_timer_t *h)
 {
     sqp_pool *p = h->data;
-    uint64_t now = uv_now(h->loop);
-    sqp_lease *l = p->ahead;
-    while (l) {
-        sqp_lease *next = l->next;
-        if (l->deadline && l->deadline <= now) {
-            sqp_waiter_remove(p, l);
-            qtask *t = l->acquire;
-            l->acquire = NULL;
-            sqp_lease_end(l);
-            task_reject(p->vm, t, exc_new(p->vm, vm_err_type(p->vm, E_TIMEOUT),
-                                          str_cstr(p->vm, "acquire timed out: no connection became free")));
-        }
-        l = next;
-    }
+    db_pool_expire_waiters(&p->base, uv_now(h->loop));
     sqp_arm_timer(p);
 }
 
 static void sqp_arm_timer(sqp_pool *p)
 {
-    if (p->shut)
+    if (p->base.shut)
         return;
-    uint64_t first = 0;
-    for (sqp_lease *l = p->ahead; l; l = l->next)
-        if (l->deadline && (!first || l->deadline < first))
-            first = l->deadline;
-    if (!first) {
-        uv_timer_stop(&p->timer);
-        return;
-    }
-    uint64_t now = uv_now(vm_loop(p->vm));
-    uv_timer_start(&p->timer, sqp_timer_fired, first > now ? first - now : 0, 0);
-}
-
-static qval pool_acquire(qvm *vm, qval self, int argc, qval *argv)
-{
-    (void)argc, (void)argv;
-    sqp_pool *p = sqp_of(vm, self);
-    double timeout = -1;
-    if (!p)
-        return qv_exc();
-    timeout = p->timeout;
-    if (!db_kw_seconds(vm, vm_kwargs(vm), "acquire", "timeout", &timeout))
-        return qv_exc();
-    if (p->closed)
-        return db_failed_task(vm, DBE_OPERATIONAL, "the database pool is closed");
-    sqp_lease *l = calloc(1, sizeof *l);
-    if (!l)
-        return vm_raise(vm, E_RUNTIME, "out of memory");
-    l->pool = p;
-    l->pool_obj = AS_CDATA(self);
-    sqlite_state *st = p->state->data;
-    l->self = cdata_new(vm, st->lease_type, &sqp_lease_class, l);
-    l->guard = db_guard_new(vm, sqp_guard_cancel, l);
-    task_hold(l->guard, qv_obj(l->self));
-    l->acquire = task_new_pending(vm, "acquire");
-    task_hold(l->acquire, qv_obj(l->self));
-    task_set_cancel(l->acquire, sqp_acquire_cancel, l);
-    qval result = task_value(l->acquire);
-    l->seq = ++p->seq;
-    if (timeout >= 0)
-        l->deadline = uv_now(vm_loop(vm)) + (uint64_t)(timeout * 1000.0) + (timeout > 0 ? 0 : 1);
-    if (p->atail)
-        p->atail->next = l;
+    uint64_t now = uv_now(vm_loop(p->base.vm));
+    uint64_t first = db_pool_expire_waiters(&p->base, now);
+    if (first)
+        uv_timer_start(&p->timer, sqp_timer_fired, first - now, 0);
     else
-        p->ahead = l;
-    p->atail = l;
-    sqp_dispatch(p);
-    sqp_arm_timer(p);
-    return result;
+        uv_timer_stop(&p->timer);
 }
 
-static qval pool_stats(qvm *vm, qval self, int argc, qval *argv)
+static void sqp_waiters(db_pool *base, bool left)
 {
-    (void)argc, (void)argv;
-    sqp_pool *p = sqp_of(vm, self);
-    if (!p)
-        return qv_exc();
-    int64_t size = 0, idle = 0, waiting = 0;
+    sqp_pool *p = (sqp_pool *)base;
+    if (!left)
+        sqp_dispatch(p);
+    sqp_arm_timer(p);
+}
+
+static void sqp_stats(db_pool *base, db_pool_stats *s)
+{
+    sqp_pool *p = (sqp_pool *)base;
     for (int i = 0; i < p->nconns; i++) {
         sqp_conn *c = &p->conns[i];
         if (!c->c)
             continue;
-        size++;
-        if (!c->running && !c->lease && !c->qhead)
-            idle++;
+        s->size++;
+        if (!c->running && !c->lease && !c->pinned.head)
+            s->idle++;
     }
-    for (sqp_job *j = p->rhead; j; j = j->next)
-        waiting++;
-    for (sqp_job *j = p->whead; j; j = j->next)
-        waiting++;
-    for (sqp_lease *l = p->ahead; l; l = l->next)
-        waiting++;
-    qdict *d = dict_new(vm);
-    dict_set_cstr(vm, d, "size", qv_int(size));
-    dict_set_cstr(vm, d, "idle", qv_int(idle));
-    dict_set_cstr(vm, d, "busy", qv_int(size - idle));
-    dict_set_cstr(vm, d, "waiting", qv_int(waiting));
-    return qv_obj(d);
+    s->busy = s->size - s->idle;
+    s->waiting = db_queue_len(&p->reads) + db_queue_len(&p->writes);
 }
 
-static qval pool_close(qvm *vm, qval self, int argc, qval *argv)
+static void sqp_close(db_pool *base)
 {
-    (void)argc, (void)argv;
-    sqp_pool *p = sqp_of(vm, self);
-    if (!p)
-        return qv_exc();
-    if (!p->closed) {
-        p->closed = true;
-        sqp_fail_waiting(p, "the database pool is closed");
-        sqp_arm_timer(p);
-        sqp_close_idle(p);
-    }
-    return qv_nil();
+    sqp_pool *p = (sqp_pool *)base;
+    const char *why = "the database pool is closed";
+    sqp_fail_queue(p, &p->reads, why, true);
+    sqp_fail_queue(p, &p->writes, why, true);
+    sqp_arm_timer(p);
+    sqp_close_idle(p);
 }
 
-const qmethod_def sqlite_pool_methods[] = {
-    {"fetch_all", pool_fetch_all, 1, -1, false},
-    {"fetch_one", pool_fetch_one, 1, -1, false},
-    {"fetch_val", pool_fetch_val, 1, -1, false},
-    {"execute", pool_execute, 1, -1, false},
-    {"transaction", pool_transaction, 1, 1, false},
-    {"acquire", pool_acquire, 0, 0, true},
-    {"stats", pool_stats, 0, 0, false},
-    {"close", pool_close, 0, 0, false},
-    {NULL, NULL, 0, 0, false},
-};
-
-/* ---- PoolConn methods ------------------------------------------------------------------------------------ */
-
-static sqp_lease *sqp_lease_of(qvm *vm, qval self)
-{
-    sqp_lease *l = cdata_get(vm, self, &sqp_lease_class);
-    if (l && (!l->conn || !l->pool)) {
-        db_raise(vm, DBE_PROGRAMMING, "this connection was released to its pool");
-        return NULL;
-    }
-    return l;
-}
-
-static qval sqp_lease_query(qvm *vm, qval self, int argc, qval *argv, const char *fname, db_shape shape)
-{
-    sqp_lease *l = sqp_lease_of(vm, self);
-    qstr *sql;
-    qval params;
-    if (!l || !db_sql_args(vm, fname, argc, argv, true, &sql, &params))
-        return qv_exc();
-    return sqp_submit(vm, l->pool, l->conn, sql, params, shape, self);
-}
-
-static qval lease_fetch_all(qvm *vm, qval self, int argc, qval *argv)
-{
-    return sqp_lease_query(vm, self, argc, argv, "fetch_all", DB_ROWS);
-}
-
-static qval lease_fetch_one(qvm *vm, qval self, int argc, qval *argv)
-{
-    return sqp_lease_query(vm, self, argc, argv, "fetch_one", DB_ONE);
-}
-
-static qval lease_fetch_val(qvm *vm, qval self, int argc, qval *argv)
-{
-    return sqp_lease_query(vm, self, argc, argv, "fetch_val", DB_VAL);
-}
-
-static qval lease_execute(qvm *vm, qval self, int argc, qval *argv)
-{
-    return sqp_lease_query(vm, self, argc, argv, "execute", DB_COUNT);
-}
-
-static qval sqp_lease_sql(qvm *vm, qval self, const char *sql)
-{
-    sqp_lease *l = sqp_lease_of(vm, self);
-    if (!l)
-        return qv_exc();
-    return sqp_submit(vm, l->pool, l->conn, str_cstr(vm, sql), qv_nil(), DB_COUNT, self);
-}
-
-/* Writes are the point of a transaction: take the write lock at once. */
-static qval lease_begin(qvm *vm, qval self, int argc, qval *argv)
-{
-    (void)argc, (void)argv;
-    return sqp_lease_sql(vm, self, "BEGIN IMMEDIATE");
-}
-
-static qval lease_commit(qvm *vm, qval self, int argc, qval *argv)
-{
-    (void)argc, (void)argv;
-    return sqp_lease_sql(vm, self, "COMMIT");
-}
-
-static qval lease_rollback(qvm *vm, qval self, int argc, qval *argv)
-{
-    (void)argc, (void)argv;
-    return sqp_lease_sql(vm, self, "ROLLBACK");
-}
-
-static qval lease_release(qvm *vm, qval self, int argc, qval *argv)
-{
-    (void)argc, (void)argv;
-    sqp_lease *l = cdata_get(vm, self, &sqp_lease_class);
-    if (!l)
-        return qv_exc();
-    if (!l->released)
-        sqp_lease_end(l);
-    return qv_nil();
-}
-
-static qval lease_enter(qvm *vm, qval self, int argc, qval *argv)
-{
-    (void)argc, (void)argv;
-    return sqp_lease_of(vm, self) ? self : qv_exc();
-}
-
-const qmethod_def sqlite_lease_methods[] = {
-    {"fetch_all", lease_fetch_all, 1, -1, false},
-    {"fetch_one", lease_fetch_one, 1, -1, false},
-    {"fetch_val", lease_fetch_val, 1, -1, false},
-    {"execute", lease_execute, 1, -1, false},
-    {"begin", lease_begin, 0, 0, false},
-    {"commit", lease_commit, 0, 0, false},
-    {"rollback", lease_rollback, 0, 0, false},
-    {"release", lease_release, 0, 0, false},
-    {"_enter", lease_enter, 0, 0, false},
-    {"_exit", lease_release, 0, -1, false},
-    {NULL, NULL, 0, 0, false},
+static const db_pool_driver sqp_driver = {
+    .begin_sql = "BEGIN IMMEDIATE", /* writes are the point: the write lock at once */
+    .submit = sqp_submit,
+    .waiters = sqp_waiters,
+    .release = sqp_release,
+    .stats = sqp_stats,
+    .close = sqp_close,
+    .shutdown = sqp_shutdown,
+    .unref = sqp_drop,
 };
 
 /* ---- sqlite.open ------------------------------------------------------------------------------------------------ */
@@ -972,27 +589,19 @@ qval sqlite_pool_open(qvm *vm, qval self, int argc, qval *argv)
     if (sqp_is_memory(path->data))
         size = 1;
     sqp_pool *p = calloc(1, sizeof *p);
-    sqp_handle *h = malloc(sizeof *h);
-    if (!p || !h || !(p->conns = calloc((size_t)size, sizeof(sqp_conn)))) {
-        free(p ? p->conns : NULL), free(p), free(h);
+    if (!p || !(p->conns = calloc((size_t)size, sizeof(sqp_conn)))) {
+        free(p);
         return vm_raise(vm, E_RUNTIME, "out of memory");
     }
-    p->vm = vm;
-    p->state = AS_CDATA(self);
     p->nconns = (int)size;
-    p->timeout = timeout;
-    p->refs = 1;
+    p->refs = 1; /* the Pool object */
     if (!sqp_open_conns(vm, p, path->data)) {
         sqp_unref(p);
-        free(h);
         return qv_exc();
     }
     uv_timer_init(vm_loop(vm), &p->timer);
     p->timer.data = p;
     p->refs++;
-    p->link.shutdown = sqp_link_shutdown;
-    db_pool_register(vm, &p->link);
-    h->p = p;
-    sqlite_state *st = p->state->data;
-    return qv_obj(cdata_new(vm, st->pool_type, &sqp_class, h));
+    db_pool_init(&p->base, vm, self, &sqp_driver, timeout);
+    return db_pool_wrap(vm, &p->base);
 }

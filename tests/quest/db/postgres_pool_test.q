@@ -124,6 +124,75 @@ describe("queries", fun ()
         end)
     end)
 
+    pg_it("commits each query of a batch once, whatever else in it fails", fun ()
+        with_pool({max: 1}, async fun (pg)
+            # One connection, no await in between: these share a batch.
+            let ins = "INSERT INTO " .. T .. " (name, n) VALUES ($1, $2)"
+            let tasks = []
+            for i in 0 until 20
+                tasks.push(pg.execute(ins, ["k" .. i, i]))
+            end
+            let dup = pg.execute(ins, ["k3", 99])
+            let zero = pg.fetch_val("SELECT 1 / $1::int", [0])
+            let last = pg.execute(ins, ["last", 20])
+            for t in tasks
+                assert_eq(await t, 1)
+            end
+            assert_eq((await error_of(dup)).type(), IntegrityErr)
+            assert_eq((await error_of(zero)).type(), DataErr)
+            assert_eq(await last, 1)
+            assert_eq(await pg.fetch_val("SELECT count(*) FROM " .. T), 21)
+            assert_eq(await pg.fetch_val("SELECT n FROM " .. T .. " WHERE name = 'k3'"), 3)
+        end)
+    end)
+
+    pg_it("runs a batch whose commit fails again, query by query", fun ()
+        with_pool({max: 1}, async fun (pg)
+            let D = T .. "_d"
+            await pg.execute("CREATE TABLE " .. D .. " (k INT, CONSTRAINT " .. D .. "_k UNIQUE (k) DEFERRABLE INITIALLY DEFERRED)")
+            try
+                let a = pg.execute("INSERT INTO " .. D .. " VALUES (1)")
+                let b = pg.execute("INSERT INTO " .. D .. " VALUES (2)")
+                let c = pg.execute("INSERT INTO " .. D .. " VALUES (1)")
+                assert_eq(await a, 1)
+                assert_eq(await b, 1)
+                assert_eq((await error_of(c)).type(), IntegrityErr)
+                assert_eq(await pg.fetch_all("SELECT k FROM " .. D .. " ORDER BY k"), [{k: 1}, {k: 2}])
+            ensure
+                await pg.execute("DROP TABLE IF EXISTS " .. D)
+            end
+        end)
+    end)
+
+    pg_it("shares a transaction within a batch, unless told batch: false", fun ()
+        run(async fun ()
+            for batch in [true, false]
+                let pg = await postgres.pool(URL, max: 1, batch: batch)
+                await pg.fetch_val("SELECT txid_current()")
+                let a = pg.fetch_val("SELECT txid_current()")
+                let b = pg.fetch_val("SELECT txid_current()")
+                assert_eq(await a == await b, batch)
+                pg.close()
+            end
+        end)
+    end)
+
+    pg_it("does not queue quick queries behind a slow one", fun ()
+        run(async fun ()
+            let pg = await postgres.pool(URL, max: 3, min: 3)
+            assert(await eventually(fun () pg.stats()["idle"] == 3 end))
+            let slow = pg.fetch_val("SELECT pg_sleep(0.6)")
+            await async.sleep(0.02)
+            let started = time.ticks_ms()
+            for i in 0 until 5
+                assert_eq(await pg.fetch_val("SELECT $1::int", [i]), i)
+            end
+            assert_lt(time.ticks_ms() - started, 400)
+            await slow
+            pg.close()
+        end)
+    end)
+
     pg_it("sees a table's new columns through a cached statement", fun ()
         with_pool({max: 1}, async fun (pg)
             await pg.execute("INSERT INTO " .. T .. " (name) VALUES ('a')")
