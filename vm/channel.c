@@ -99,7 +99,7 @@ static qval done_task(qvm *vm, qval v)
  * `hold` is the source list, so it can unregister from the others. */
 static void select_unregister(qtask *sel)
 {
-    qarray *src = ((qarray *)sel->hold);
+    qarray *src = (qarray *)task_native(sel)->hold;
     for (uint32_t i = 0; i < src->len; i++) {
         if (IS_CHANNEL(src->items[i]))
             pair_remove_task(((qchannel *)src->items[i].as.o)->receivers, sel);
@@ -120,7 +120,7 @@ static void select_win(qvm *vm, qtask *sel, int64_t index, qval value, qval sour
 
 static void select_wake(qvm *vm, qtask *sel, qtask *source)
 {
-    qarray *src = ((qarray *)sel->hold);
+    qarray *src = (qarray *)task_native(sel)->hold;
     for (uint32_t i = 0; i < src->len; i++) {
         if (task_of(src->items[i]) == source) {
             qval v = source->state == TS_DONE ? source->result : qv_nil();
@@ -356,14 +356,14 @@ qval channel_select(qvm *vm, qarray *sources)
         qval v;
         if (IS_CHANNEL(s) && take(vm, ch(s), &v)) {
             qtask *t = task_new_pending(vm, "select");
-            t->hold = (qobj *)arr_new(vm, 0);
+            task_hold(t, qv_obj(arr_new(vm, 0)));
             select_win(vm, t, i, v, s);
             return qv_obj(t);
         }
         qtask *src = task_of(s);
         if (src && DONE(src)) {
             qtask *t = task_new_pending(vm, "select");
-            t->hold = (qobj *)arr_new(vm, 0);
+            task_hold(t, qv_obj(arr_new(vm, 0)));
             select_win(vm, t, i, src->state == TS_DONE ? src->result : qv_nil(), s);
             return qv_obj(t);
         }
@@ -374,7 +374,7 @@ qval channel_select(qvm *vm, qarray *sources)
     qarray *copy = arr_new(vm, sources->len);
     memcpy(copy->items, sources->items, sources->len * sizeof(qval));
     copy->len = sources->len;
-    sel->hold = (qobj *)copy;
+    task_hold(sel, qv_obj(copy));
     task_set_wake(sel, select_wake);
     task_set_cancel(sel, select_cancel, NULL);
     for (uint32_t i = 0; i < sources->len; i++) {

@@ -60,6 +60,7 @@ typedef struct loop_ctx {
     int *continues;
     int ncontinues, capcontinues;
     uint16_t close_slot;   /* first slot of the iteration scope */
+    bool captures;         /* a closure captures a variable of that scope */
     int level;
     struct loop_ctx *outer;
 } loop_ctx;
@@ -349,6 +350,9 @@ static int find_upval(compiler *c, fstate *fs, qstr *name)
     local *l = find_local_in(fs->enclosing, name);
     if (l) {
         l->captured = true;
+        for (loop_ctx *lp = fs->enclosing->loop; lp; lp = lp->outer)
+            if (l->slot >= lp->close_slot)
+                lp->captures = true;
         return add_upval(c, fs, l->slot, true, name, l->is_const, l->type);
     }
     int up = find_upval(c, fs->enclosing, name);
@@ -1227,13 +1231,15 @@ static void push_patch(int **arr, int *n, int *cap, int at)
     (*arr)[(*n)++] = at;
 }
 
-/* Continue target reached: close this iteration's captured variables. */
+/* Continue target reached: close this iteration's captured variables
+ * (the body is compiled by now, so whether there are any is known). */
 static void loop_continue_here(compiler *c)
 {
     loop_ctx *l = c->fs->loop;
     for (int i = 0; i < l->ncontinues; i++)
         patch(c, l->continues[i]);
-    emit_op_u16(c, OP_CLOSE_UPVALS, l->close_slot);
+    if (l->captures)
+        emit_op_u16(c, OP_CLOSE_UPVALS, l->close_slot);
 }
 
 static void loop_end(compiler *c)

@@ -119,6 +119,23 @@ void dict_set_cstr(qvm *vm, qdict *d, const char *key, qval v)
     dict_set(vm, d, str_intern_cstr(vm, key), v);
 }
 
+/* The copy's entries are exactly the used ones: a request Dict copied from
+ * the server's template is usually never grown. */
+qdict *dict_shallow_copy(qvm *vm, const qdict *d)
+{
+    qdict *r = dict_new(vm);
+    if (!d->used)
+        return r;
+    r->entries = vm_realloc(vm, NULL, 0, d->used * sizeof(qdict_entry));
+    r->idx = vm_realloc(vm, NULL, 0, (d->mask + 1) * sizeof(int32_t));
+    memcpy(r->entries, d->entries, d->used * sizeof(qdict_entry));
+    memcpy(r->idx, d->idx, (d->mask + 1) * sizeof(int32_t));
+    r->count = d->count;
+    r->used = r->cap = d->used;
+    r->mask = d->mask;
+    return r;
+}
+
 bool dict_del(qdict *d, const qstr *key)
 {
     bool found;

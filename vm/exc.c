@@ -22,7 +22,8 @@ void exc_capture(qvm *vm, qexc *e)
     const qframe *top = &s->frames[s->nframes - 1];
     e->line = frame_line(top);
     e->file = top->fn->proto->file;
-    for (uint32_t i = s->nframes; i-- > 0;) {
+    /* A task's trace is its own stack: inline calls start at their frame. */
+    for (uint32_t i = s->nframes; i-- > s->inline_base;) {
         const qframe *f = &s->frames[i];
         arr_push(vm, e->stack, qv_obj(str_printf(vm, "at %s (%s:%d)", f->fn->proto->name->data,
                                                   f->fn->proto->file->data, frame_line(f))));

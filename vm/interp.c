@@ -177,16 +177,14 @@ static qval budget_exceeded(qvm *vm)
                     (long long)vm->opts.cpu_budget);
 }
 
-bool interp_push_frame(qvm *vm, qclosure *cl, size_t base, int argc, qdict *kw)
+/* Push a frame for cl with its arguments at values[base...]: the call
+ * itself, without the depth limit. */
+static bool push_frame(qvm *vm, qclosure *cl, size_t base, int argc, qdict *kw)
 {
     qstack *s = vm->stack;
     qproto *p = cl->proto;
     if (vm->opts.cpu_budget && --vm->budget_left < 0) {
         budget_exceeded(vm);
-        return false;
-    }
-    if ((int)s->nframes >= vm->opts.max_call_depth) {
-        vm_raise(vm, E_RUNTIME, "Maximum recursion depth exceeded (%d)", vm->opts.max_call_depth);
         return false;
     }
     size_t need = (size_t)p->nslots + p->maxstack + 8;
@@ -203,13 +201,57 @@ bool interp_push_frame(qvm *vm, qclosure *cl, size_t base, int argc, qdict *kw)
     } else if (!bind_args(vm, p, slots, argc, kw)) {
         return false;
     }
-    qframe *f = stack_push_frame(s);
+    qframe *f = s->nframes < s->capframes ? &s->frames[s->nframes++] : stack_push_frame(s);
     f->fn = cl;
     f->ip = p->code;
     f->base = base;
-    f->nhandlers = 0;
+    f->outer = 0;
     f->boundary = false;
+    f->inline_call = false;
+    f->spawned = false;
+    f->has_self = false;
     s->sp = base + (p->nslots ? p->nslots : 1);
+    return true;
+}
+
+/* The depth limit counts the frames of one task's stack: those above the
+ * innermost inline call, as if that call had a stack of its own. */
+bool interp_push_frame(qvm *vm, qclosure *cl, size_t base, int argc, qdict *kw)
+{
+    qstack *s = vm->stack;
+    if ((int)(s->nframes - s->inline_base) >= vm->opts.max_call_depth) {
+        vm_raise(vm, E_RUNTIME, "Maximum recursion depth exceeded (%d)", vm->opts.max_call_depth);
+        return false;
+    }
+    return push_frame(vm, cl, base, argc, kw);
+}
+
+/* A call of an async f from Quest code runs f on this stack like a plain
+ * call (task_inline.c).  Awaited at once (the AWAIT follows the call), its
+ * caller resumes after the AWAIT with f's value, and a Task is made only if
+ * needed; otherwise the call is spawned: its Task is made now and is the
+ * call's value.  Very deep chains take the task path, whose fresh stack
+ * starts at depth 0. */
+static bool can_inline(qvm *vm)
+{
+    return (int)vm->stack->nframes < vm->opts.max_call_depth;
+}
+
+static bool push_inline(qvm *vm, qclosure *cl, size_t at, int argc, const uint8_t *next)
+{
+    qstack *s = vm->stack;
+    if (!push_frame(vm, cl, at, argc, NULL))
+        return false;
+    uint32_t k = s->nframes - 1;
+    bool awaited = *next == OP_AWAIT;
+    if (awaited)
+        s->frames[k - 1].ip++; /* past the AWAIT */
+    s->frames[k].inline_call = true;
+    s->frames[k].spawned = !awaited;
+    s->frames[k].outer = s->inline_base;
+    s->inline_base = k;
+    if (!awaited)
+        inline_self(vm, s, k);
     return true;
 }
 
@@ -619,16 +661,86 @@ static qval make_closure(qvm *vm, qproto *p, qframe *f)
     return qv_obj(cl);
 }
 
-/* The cache slot of the instruction at pc (allocated with the first use). */
-static uint32_t *global_cache(qproto *p, const uint8_t *pc)
+/* A proto's inline caches (p->ic, made with the first use): a slot per
+ * code byte, which for GET_GLOBAL holds the entry's position and for
+ * INVOKE the index (+1) of its method cache. */
+typedef struct mcache {
+    qtype *cls;            /* the receiver's class ... */
+    uint64_t epoch;        /* ... while vm->method_epoch is this */
+    qval method;
+} mcache;
+
+typedef struct qcaches {
+    uint32_t *slot;
+    mcache *m;
+    uint32_t nm, capm;
+} qcaches;
+
+static qcaches *caches_of(qproto *p)
 {
     if (!p->ic) {
-        p->ic = calloc(p->code_len, sizeof(uint32_t));
-        if (!p->ic)
+        qcaches *c = calloc(1, sizeof *c);
+        if (!c || !(c->slot = calloc(p->code_len, sizeof(uint32_t))))
             abort();
+        p->ic = c;
         p->nic = p->code_len;
     }
-    return &((uint32_t *)p->ic)[pc - p->code];
+    return p->ic;
+}
+
+void interp_free_caches(qproto *p)
+{
+    qcaches *c = p->ic;
+    if (!c)
+        return;
+    free(c->slot);
+    free(c->m);
+    free(c);
+    p->ic = NULL;
+}
+
+/* The cache slot of the instruction at pc. */
+static uint32_t *global_cache(qproto *p, const uint8_t *pc)
+{
+    return &caches_of(p)->slot[pc - p->code];
+}
+
+static mcache *method_cache(qproto *p, const uint8_t *pc)
+{
+    qcaches *c = caches_of(p);
+    uint32_t *slot = &c->slot[pc - p->code];
+    if (!*slot) {
+        if (c->nm == c->capm) {
+            c->capm = c->capm ? c->capm * 2 : 4;
+            c->m = realloc(c->m, c->capm * sizeof(mcache));
+            if (!c->m)
+                abort();
+        }
+        c->m[c->nm] = (mcache){NULL, 0, qv_nil()};
+        *slot = ++c->nm;
+    }
+    return &c->m[*slot - 1];
+}
+
+/* recv.name(...) at the INVOKE at pc: most call sites see one class, whose
+ * method is remembered until a method table changes (vm->method_epoch). */
+static found_kind invoke_lookup(qvm *vm, qproto *p, const uint8_t *pc, qval recv, qstr *name,
+                                qval *out)
+{
+    bool instance;
+    qtype *cls = member_cache_class(vm, recv, &instance);
+    if (!cls)
+        return member_find_method(vm, recv, name, out);
+    mcache *c = method_cache(p, pc);
+    if (c->cls == cls && c->epoch == vm->method_epoch) {
+        *out = c->method;
+        return FOUND_METHOD;
+    }
+    if (member_class_method(vm, cls, instance, name, out)) {
+        *c = (mcache){cls, vm->method_epoch, *out};
+        return FOUND_METHOD;
+    }
+    return member_find_method(vm, recv, name, out);
 }
 
 static qval global_get(qvm *vm, qmodule *m, qstr *name)
@@ -772,30 +884,6 @@ static int spread_args(qvm *vm, size_t at, qarray *spec, qdict **kw_out)
             goto on_error;                     \
         f = &s->frames[s->nframes - 1];        \
     } while (0)
-
-/* Suspend the running task at an await of t, or (outside any task) block
- * until t finishes.  Returns qv_suspend(), the awaited value or qv_exc(). */
-static qval await_task(qvm *vm, qtask *t)
-{
-    qtask *cur = vm->current;
-    if (cur && cur->stack == vm->stack) {
-        if (vm->c_depth != cur->entry_c_depth)
-            return vm_raise(vm, E_RUNTIME, "cannot await inside a synchronous call "
-                                           "(e.g. a callback passed to map); make it async");
-        if (cur->cancel_requested) {
-            cur->cancel_requested = false;
-            return vm_raise(vm, E_CANCELLED, "Task was cancelled");
-        }
-        cur->awaiting = t;
-        task_watch(vm, cur, t);
-        cur->state = TS_SUSPENDED;
-        qval v;
-        v.tag = QV_SUSPEND;
-        v.as.i = 0;
-        return v;
-    }
-    return vm_block_on(vm, qv_obj(t));
-}
 
 /* Run frames until the frame count drops to `stop`. */
 qval interp_run(qvm *vm, uint32_t stop, bool raising)
@@ -1202,18 +1290,29 @@ qval interp_run(qvm *vm, uint32_t stop, bool raising)
                     vm_gc(vm);
                 NEXT;
             }
+            if (IS_KIND(callee, QO_CLOSURE) && can_inline(vm)) {
+                if (!push_inline(vm, AS_CLOSURE(callee), at, (int)argc, ip)) {
+                    r = qv_exc();
+                    goto on_error;
+                }
+                LOAD();
+                if (vm->gc_pending)
+                    vm_gc(vm);
+                NEXT;
+            }
             r = interp_call(vm, at, (int)argc, NULL);
             CHECK(r);
             PUSH(r);
             NEXT;
         }
         CASE(INVOKE): {
+            const uint8_t *pc = ip - 1;
             qstr *name = KSTR(READ_U16());
             unsigned argc = READ_U16();
             size_t at = s->sp - argc - 1;
             qval recv = s->values[at], m;
             SAVE();
-            found_kind k = member_find_method(vm, recv, name, &m);
+            found_kind k = invoke_lookup(vm, f->fn->proto, pc, recv, name, &m);
             if (k == FOUND_NONE) {
                 r = qv_exc();
                 goto on_error;
@@ -1222,6 +1321,16 @@ qval interp_run(qvm *vm, uint32_t stop, bool raising)
                 s->values[at] = m;
             if (IS_KIND(m, QO_CLOSURE) && !AS_CLOSURE(m)->proto->is_async) {
                 if (!interp_push_frame(vm, AS_CLOSURE(m), at, (int)argc, NULL)) {
+                    r = qv_exc();
+                    goto on_error;
+                }
+                LOAD();
+                if (vm->gc_pending)
+                    vm_gc(vm);
+                NEXT;
+            }
+            if (IS_KIND(m, QO_CLOSURE) && can_inline(vm)) { /* async method */
+                if (!push_inline(vm, AS_CLOSURE(m), at, (int)argc, ip)) {
                     r = qv_exc();
                     goto on_error;
                 }
@@ -1297,6 +1406,21 @@ qval interp_run(qvm *vm, uint32_t stop, bool raising)
             s->nframes--;
             if (s->nframes <= stop || boundary)
                 return result;
+            if (f->inline_call) {
+                if (!f->has_self) { /* awaited, and nobody asked for its Task */
+                    s->inline_base = f->outer;
+                    LOAD();
+                    PUSH(result);
+                    NEXT;
+                }
+                LOAD();
+                PUSH(result); /* rooted while its Task settles */
+                SAVE();
+                r = inline_return(vm, s, s->nframes, result); /* may run Quest code */
+                f = &s->frames[s->nframes - 1];
+                TOP() = r;
+                NEXT;
+            }
             LOAD();
             PUSH(result);
             NEXT;
@@ -1479,7 +1603,16 @@ qval interp_run(qvm *vm, uint32_t stop, bool raising)
                 NEXT;
             }
             s->sp--;
-            r = await_task(vm, t);
+            if (s->inline_base) {
+                r = inline_await(vm, stop, t);
+                if (r.tag == QV_SUSPEND)
+                    return r;
+                LOAD(); /* the inline frames have left: their caller's turn */
+                CHECK(r);
+                PUSH(r);
+                NEXT;
+            }
+            r = task_await(vm, t);
             if (r.tag == QV_SUSPEND)
                 return r;
             CHECK(r);
@@ -1501,10 +1634,12 @@ qval interp_run(qvm *vm, uint32_t stop, bool raising)
             s->handlers[s->nhandlers - 1].frame < s->nframes) {
             bool crosses = false;
             qhandler h = s->handlers[--s->nhandlers];
-            for (uint32_t i = h.frame + 1; i < s->nframes; i++)
-                crosses |= s->frames[i].boundary;
+            for (uint32_t i = h.frame + 1; i < s->nframes; i++) /* a spawned call keeps its errors */
+                crosses |= s->frames[i].boundary || s->frames[i].spawned;
             if (!crosses) {
                 close_upvals(s, h.sp);
+                if (s->inline_base > h.frame)
+                    inline_unwind(vm, s, h.frame + 1);
                 s->nframes = h.frame + 1;
                 s->sp = h.sp;
                 f = &s->frames[h.frame];
@@ -1517,12 +1652,23 @@ qval interp_run(qvm *vm, uint32_t stop, bool raising)
         /* Unwind to our boundary and hand the exception to the C caller. */
         for (;;) {
             qframe *top = &s->frames[s->nframes - 1];
+            bool boundary = top->boundary, spawned = top->spawned, inl = top->inline_call;
+            uint32_t k = s->nframes - 1;
             close_upvals(s, top->base);
-            while (s->nhandlers && s->handlers[s->nhandlers - 1].frame >= s->nframes - 1)
+            while (s->nhandlers && s->handlers[s->nhandlers - 1].frame >= k)
                 s->nhandlers--;
-            s->sp = top->base;
+            qtask *caught = spawned ? inline_self(vm, s, k) : NULL;
+            if (inl)
+                inline_unwind(vm, s, k);
+            s->sp = s->frames[k].base;
             s->nframes--;
-            if (s->nframes <= stop || top->boundary)
+            if (caught) { /* the error fails the spawned call's Task, its value */
+                vm->exc = NULL;
+                LOAD();
+                PUSH(qv_obj(caught));
+                break;
+            }
+            if (s->nframes <= stop || boundary)
                 return qv_exc();
         }
     }
@@ -1545,10 +1691,11 @@ int vm_scope_depth(qvm *vm)
     const qframe *f = &s->frames[s->nframes - 1];
     size_t off = (size_t)(f->ip - f->fn->proto->code);
     int block = off > 0 && off <= f->fn->proto->code_len ? f->fn->proto->depths[off - 1] : 0;
-    return (int)s->nframes + block;
+    return vm_call_depth(vm) + block;
 }
 
+/* Counted as a task's own stack would: from the innermost inline call. */
 int vm_call_depth(qvm *vm)
 {
-    return (int)vm->stack->nframes;
+    return (int)(vm->stack->nframes - vm->stack->inline_base);
 }

@@ -115,6 +115,21 @@ static found_kind find_on_module(qvm *vm, qval recv, qstr *name, qval *out)
     return FOUND_NONE;
 }
 
+qtype *member_cache_class(qvm *vm, qval recv, bool *instance)
+{
+    *instance = IS_INSTANCE(recv);
+    if (*instance)
+        return AS_INSTANCE(recv)->type;
+    if (IS_NIL(recv) || IS_TYPE(recv) || IS_KIND(recv, QO_MODULE))
+        return NULL;
+    return class_of(vm, recv);
+}
+
+bool member_class_method(qvm *vm, qtype *cls, bool instance, qstr *name, qval *out)
+{
+    return dict_get(cls->methods, name, out) || (!instance && dict_get(vm->universal, name, out));
+}
+
 found_kind member_find_method(qvm *vm, qval recv, qstr *name, qval *out)
 {
     qval m;
@@ -433,6 +448,7 @@ void members_init(qvm *vm)
         qnative *n = native_new(vm, d->name, d->fn, d->min_args, d->max_args);
         dict_set(vm, vm->universal, str_intern_cstr(vm, d->name), qv_obj(n));
     }
+    vm->method_epoch++;
     vm_add_methods(vm, vm->types[QC_FUNCTION], function_methods);
     vm_add_methods(vm, vm->types[QC_TYPE], type_methods);
 }

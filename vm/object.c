@@ -21,23 +21,52 @@ static void *xrealloc(void *p, size_t n)
     return q;
 }
 
-void *vm_realloc(qvm *vm, void *p, size_t old_size, size_t new_size)
+/* Count the change toward the next collection. */
+static void account(qvm *vm, size_t old_size, size_t new_size)
 {
     vm->bytes += new_size;
     vm->bytes -= old_size < vm->bytes ? old_size : vm->bytes;
+    if (new_size > old_size && vm->bytes > vm->next_gc)
+        vm->gc_pending = true;
+}
+
+void *vm_realloc(qvm *vm, void *p, size_t old_size, size_t new_size)
+{
+    account(vm, old_size, new_size);
     if (new_size == 0) {
         free(p);
         return NULL;
     }
-    if (new_size > old_size && vm->bytes > vm->next_gc)
-        vm->gc_pending = true;
     return xrealloc(p, new_size);
+}
+
+void *vm_small_alloc(qvm *vm, size_t size, uint16_t *off)
+{
+    account(vm, 0, size);
+    void *p = slab_alloc(vm, (unsigned)((size + SLAB_GRAIN - 1) / SLAB_GRAIN), off);
+    return p ? p : xrealloc(NULL, size);
+}
+
+void vm_small_free(qvm *vm, void *p, size_t size, uint16_t off)
+{
+    account(vm, size, 0);
+    slab_free(vm, p, off);
 }
 
 void *vm_alloc_obj(qvm *vm, size_t size, qobj_kind kind)
 {
-    qobj *o = vm_realloc(vm, NULL, 0, size);
+    unsigned cls = size <= SLAB_MAX ? (unsigned)((size + SLAB_GRAIN - 1) / SLAB_GRAIN) : 0;
+    uint16_t off = 0;
+    qobj *o = cls ? slab_alloc(vm, cls, &off) : NULL;
+    if (o) {
+        account(vm, 0, size);
+    } else {
+        o = vm_realloc(vm, NULL, 0, size);
+        cls = 0;
+    }
     memset(o, 0, size);
+    o->sclass = (uint8_t)cls;
+    o->slab_off = off;
     o->kind = (uint8_t)kind;
     o->next = vm->objects;
     vm->objects = o;
@@ -121,7 +150,7 @@ static void free_proto(qvm *vm, qproto *p)
     vm_realloc(vm, p->params, p->nparams * sizeof(qparam), 0);
     vm_realloc(vm, p->upval_is_local, p->nupvals, 0);
     vm_realloc(vm, p->upval_index, p->nupvals * sizeof(uint16_t), 0);
-    free(p->ic);
+    interp_free_caches(p);
 }
 
 static void free_type(qvm *vm, qtype *t)
@@ -160,7 +189,7 @@ static size_t obj_size(qobj *o)
     case QO_MODULE: return sizeof(qmodule);
     case QO_EXC: return sizeof(qexc);
     case QO_CDATA: return sizeof(qcdata);
-    case QO_TASK: return sizeof(qtask);
+    case QO_TASK: return sizeof(qtask) + (((qtask *)o)->native ? sizeof(qtask_native) : 0);
     case QO_CHANNEL: return sizeof(qchannel);
     case QO__COUNT: break;
     }
@@ -200,5 +229,10 @@ void obj_free(qvm *vm, qobj *o)
     }
     default: break;
     }
-    vm_realloc(vm, o, size, 0);
+    if (o->sclass) {
+        account(vm, size, 0);
+        slab_free(vm, o, o->slab_off);
+    } else {
+        vm_realloc(vm, o, size, 0);
+    }
 }

@@ -34,12 +34,12 @@ uv_loop_t *vm_loop(qvm *vm)
 
 void sched_ready(qvm *vm, qtask *t)
 {
-    if (t->queued || task_is_done(t))
+    if (task_is_done(t) || t->run->queued)
         return;
-    t->queued = true;
-    t->next_ready = NULL;
+    t->run->queued = true;
+    t->run->next_ready = NULL;
     if (vm->ready_tail)
-        vm->ready_tail->next_ready = t;
+        vm->ready_tail->run->next_ready = t;
     else
         vm->ready_head = t;
     vm->ready_tail = t;
@@ -56,11 +56,11 @@ void sched_drain(qvm *vm)
 {
     while (vm->ready_head) {
         qtask *t = vm->ready_head;
-        vm->ready_head = t->next_ready;
+        vm->ready_head = t->run->next_ready;
         if (!vm->ready_head)
             vm->ready_tail = NULL;
-        t->queued = false;
-        t->next_ready = NULL;
+        t->run->queued = false;
+        t->run->next_ready = NULL;
         task_resume(vm, t);
         if (vm->gc_pending)
             vm_gc(vm);

@@ -27,11 +27,6 @@ qval task_value(qtask *t)
     return qv_obj(t);
 }
 
-qtask *vm_current_task(qvm *vm)
-{
-    return vm->current;
-}
-
 bool vm_has_pending_tasks(qvm *vm)
 {
     return vm->live != NULL;
@@ -44,14 +39,17 @@ qtask *vm_swap_current(qvm *vm, qtask *t)
     return old;
 }
 
+/* The hooks of native tasks live in their qtask_native record; a Quest
+ * task has none. */
 void task_set_data(qtask *t, void *data)
 {
-    t->data = data;
+    if (t->native)
+        task_native(t)->data = data;
 }
 
 void *task_data(qtask *t)
 {
-    return t->data;
+    return t->native ? task_native(t)->data : NULL;
 }
 
 void vm_task_set_name(qtask *t, qstr *name)
@@ -76,24 +74,27 @@ bool task_failed(const qtask *t)
 
 /* ---- life cycle ----------------------------------------------------------------------- */
 
+/* The lists below link unfinished tasks, which all have a run record. */
 static void live_add(qvm *vm, qtask *t)
 {
-    t->live_next = vm->live;
-    t->live_prev = NULL;
+    qtask_run *r = t->run;
+    r->live_next = vm->live;
+    r->live_prev = NULL;
     if (vm->live)
-        vm->live->live_prev = t;
+        vm->live->run->live_prev = t;
     vm->live = t;
 }
 
 static void live_remove(qvm *vm, qtask *t)
 {
-    if (t->live_prev)
-        t->live_prev->live_next = t->live_next;
+    qtask_run *r = t->run;
+    if (r->live_prev)
+        r->live_prev->run->live_next = r->live_next;
     else if (vm->live == t)
-        vm->live = t->live_next;
-    if (t->live_next)
-        t->live_next->live_prev = t->live_prev;
-    t->live_prev = t->live_next = NULL;
+        vm->live = r->live_next;
+    if (r->live_next)
+        r->live_next->run->live_prev = r->live_prev;
+    r->live_prev = r->live_next = NULL;
 }
 
 /* Owned tasks are kept in an intrusive list per owner (O(1) in and out). */
@@ -105,37 +106,51 @@ static qtask **owner_list(qvm *vm, qtask *t)
 static void owner_add(qvm *vm, qtask *t)
 {
     qtask **head = owner_list(vm, t);
-    t->sib_prev = NULL;
-    t->sib_next = *head;
+    qtask_run *r = t->run;
+    r->sib_prev = NULL;
+    r->sib_next = *head;
     if (*head)
-        (*head)->sib_prev = t;
+        (*head)->run->sib_prev = t;
     *head = t;
 }
 
 static void owner_remove(qvm *vm, qtask *t)
 {
-    if (t->sib_prev)
-        t->sib_prev->sib_next = t->sib_next;
+    qtask_run *r = t->run;
+    if (r->sib_prev)
+        r->sib_prev->run->sib_next = r->sib_next;
     else if (*owner_list(vm, t) == t)
-        *owner_list(vm, t) = t->sib_next;
-    if (t->sib_next)
-        t->sib_next->sib_prev = t->sib_prev;
-    t->sib_prev = t->sib_next = NULL;
+        *owner_list(vm, t) = r->sib_next;
+    if (r->sib_next)
+        r->sib_next->run->sib_prev = r->sib_prev;
+    r->sib_prev = r->sib_next = NULL;
 }
 
 /* Put t on the live list (a GC root) and its owner's list (cancelled with
  * it).  A Quest task joins them when it first suspends: most finish
  * without, and while running they are rooted by their caller. */
-static void task_list(qvm *vm, qtask *t)
+void task_list(qvm *vm, qtask *t)
 {
-    if (t->listed)
+    if (t->run->listed)
         return;
-    t->listed = true;
+    t->run->listed = true;
     live_add(vm, t);
-    if (!t->detached)
+    if (!t->run->detached)
         owner_add(vm, t);
 }
 
+/* A Quest task's record: its stack has no arrays yet. */
+static void quest_run_new(qvm *vm, qtask *t)
+{
+    uint16_t off;
+    qtask_quest *q = vm_small_alloc(vm, sizeof *q, &off);
+    memset(q, 0, sizeof *q);
+    q->r.slab_off = off;
+    t->run = &q->r;
+}
+
+/* Every task of a chain of inline calls has the running task's scope, so
+ * vm->current stands for them all here. */
 static qtask *task_alloc(qvm *vm, qstr *name)
 {
     qtask *t = vm_alloc_obj(vm, sizeof(qtask), QO_TASK);
@@ -148,56 +163,89 @@ static qtask *task_alloc(qvm *vm, qstr *name)
     return t;
 }
 
+qtask *task_make(qvm *vm, qstr *name, qtask *ctx)
+{
+    qtask *t = task_alloc(vm, name);
+    t->scope = ctx ? ctx->scope : NULL;
+    quest_run_new(vm, t);
+    /* The caller's task-locals are shared, so create them now: a set on
+     * either side must be seen by the other.  Spawned tasks start empty. */
+    if (ctx && !ctx->run->spawning) {
+        if (!ctx->run->locals)
+            ctx->run->locals = dict_new(vm);
+        t->run->locals = ctx->run->locals;
+    }
+    return t;
+}
+
 void task_make_scope(qvm *vm, qtask *t)
 {
     owner_remove(vm, t);
     t->scope = t;
 }
 
+/* A native task carries its record in the object: it outlives the task's
+ * end, so callbacks may still read their data. */
 qtask *task_new_pending(qvm *vm, const char *name)
 {
-    qtask *t = task_alloc(vm, name ? str_intern_cstr(vm, name) : NULL);
+    qtask *t = vm_alloc_obj(vm, sizeof(qtask) + sizeof(qtask_native), QO_TASK);
+    t->id = ++vm->next_task_id;
+    t->name = name ? str_intern_cstr(vm, name) : NULL;
+    t->result = qv_nil();
     t->state = TS_SUSPENDED;
+    t->native = true;
+    t->scope = vm->current ? vm->current->scope : NULL;
+    t->run = (qtask_run *)(t + 1);
     task_list(vm, t);
     return t;
 }
 
 void task_set_cancel(qtask *t, qtask_cancel_fn fn, void *data)
 {
-    t->on_cancel = fn;
-    t->cancel_data = data;
+    if (!t->native)
+        return;
+    task_native(t)->on_cancel = fn;
+    task_native(t)->cancel_data = data;
 }
 
 void task_set_wake(qtask *t, qtask_wake_fn fn)
 {
-    t->wake = fn;
+    if (t->native)
+        task_native(t)->wake = fn;
 }
 
 void task_hold(qtask *t, qval v)
 {
-    t->hold = IS_OBJ(v) ? v.as.o : NULL;
+    if (t->native)
+        task_native(t)->hold = IS_OBJ(v) ? v.as.o : NULL;
 }
 
 /* The first waiter has its own slot: a task awaited by one other (the
- * common case) then needs no array. */
+ * common case) then needs no array.  A finished source wakes nobody. */
 void task_watch(qvm *vm, qtask *waiter, qtask *source)
 {
-    if (!source->waiter) {
-        source->waiter = waiter;
+    if (task_is_done(source))
+        return;
+    qtask_run *r = source->run;
+    if (!r->waiter) {
+        r->waiter = waiter;
         return;
     }
-    if (!source->waiters)
-        source->waiters = arr_new(vm, 2);
-    arr_push(vm, source->waiters, qv_obj(waiter));
+    if (!r->waiters)
+        r->waiters = arr_new(vm, 2);
+    arr_push(vm, r->waiters, qv_obj(waiter));
 }
 
 void task_unwatch(qtask *waiter, qtask *source)
 {
-    if (source->waiter == waiter) {
-        source->waiter = NULL;
+    if (task_is_done(source))
+        return;
+    qtask_run *r = source->run;
+    if (r->waiter == waiter) {
+        r->waiter = NULL;
         return;
     }
-    qarray *w = source->waiters;
+    qarray *w = r->waiters;
     for (uint32_t i = 0; w && i < w->len; i++) {
         if (w->items[i].as.o == (qobj *)waiter) {
             memmove(&w->items[i], &w->items[i + 1], (w->len - i - 1) * sizeof(qval));
@@ -209,7 +257,7 @@ void task_unwatch(qtask *waiter, qtask *source)
 
 static bool task_has_waiters(const qtask *t)
 {
-    return t->waiter || (t->waiters && t->waiters->len);
+    return t->run->waiter || (t->run->waiters && t->run->waiters->len);
 }
 
 /* Cancel what a finished owner left running.  Cancelling one task can
@@ -219,7 +267,7 @@ static void cancel_owned(qvm *vm, qtask **head)
     if (!*head)
         return;
     qarray *snap = arr_new(vm, 8);
-    for (qtask *c = *head; c; c = c->sib_next)
+    for (qtask *c = *head; c; c = c->run->sib_next)
         arr_push(vm, snap, qv_obj(c));
     vm_push_root(vm, qv_obj(snap));
     for (uint32_t i = 0; i < snap->len; i++)
@@ -231,10 +279,12 @@ static void wake_waiter(qvm *vm, qtask *waiter, qtask *source)
 {
     if (task_is_done(waiter))
         return;
-    if (waiter->wake)
-        waiter->wake(vm, waiter, source);
-    else if (waiter->awaiting == source)
+    if (waiter->native) {
+        if (task_native(waiter)->wake)
+            task_native(waiter)->wake(vm, waiter, source);
+    } else if (task_quest(waiter)->awaiting == source) {
         sched_ready(vm, waiter);
+    }
 }
 
 /* ---- task stacks ------------------------------------------------------------------------- */
@@ -244,6 +294,7 @@ static void wake_waiter(qvm *vm, qtask *waiter, qtask *source)
  * frees less per task. */
 #define SPARE_STACK_VALUES 64
 
+/* Keep the arrays of s (empty) for the next task, or free them. */
 static void stack_release(qvm *vm, qstack *s)
 {
     if (vm->nspare_stacks < (int)(sizeof vm->spare_stacks / sizeof *vm->spare_stacks) &&
@@ -251,63 +302,74 @@ static void stack_release(qvm *vm, qstack *s)
         s->sp = 0;
         s->nframes = 0;
         s->nhandlers = 0;
-        vm->spare_stacks[vm->nspare_stacks++] = s;
+        s->inline_base = 0;
+        s->nselves = 0;
+        vm->spare_stacks[vm->nspare_stacks++] = *s;
+        memset(s, 0, sizeof *s);
         return;
     }
-    stack_free(vm, s);
+    stack_clear(s);
 }
 
 void task_free_spares(qvm *vm)
 {
     while (vm->nspare_stacks)
-        stack_free(vm, vm->spare_stacks[--vm->nspare_stacks]);
+        stack_clear(&vm->spare_stacks[--vm->nspare_stacks]);
 }
 
-/* A fresh task's stack, sized for its first frame: a pending task should
- * cost well under 1 KiB, and the generic growth would round up to 16
- * values and 2 frames. */
-static qstack *stack_for(qvm *vm, qclosure *cl, int argc)
+/* Sized for what the task holds: a pending task should cost well under
+ * 1 KiB, and the generic growth would round up to 16 values and 2 frames. */
+void task_stack_init(qvm *vm, qstack *s, size_t nvalues, uint32_t nframes)
 {
-    size_t need = (size_t)cl->proto->nslots + cl->proto->maxstack + 8;
-    if (need < (size_t)argc + 1)
-        need = (size_t)argc + 1;
     if (vm->nspare_stacks) {
-        qstack *s = vm->spare_stacks[--vm->nspare_stacks];
-        stack_reserve(s, need);
-        return s;
+        *s = vm->spare_stacks[--vm->nspare_stacks];
+        stack_reserve(s, nvalues);
+        stack_reserve_frames(s, nframes);
+        return;
     }
-    qstack *s = stack_new(vm);
-    s->values = malloc(need * sizeof(qval));
-    s->frames = malloc(sizeof(qframe));
-    if (!s->values || !s->frames)
-        abort();
-    s->cap = need;
-    s->capframes = 1;
-    return s;
+    stack_alloc(vm, s, nvalues, nframes);
+}
+
+/* A finished Quest task keeps only its outcome. */
+static void run_free(qvm *vm, qtask *t)
+{
+    qtask_quest *q = task_quest(t);
+    if (q->stack.values)
+        stack_release(vm, &q->stack);
+    t->run = NULL;
+    vm_small_free(vm, q, sizeof *q, q->r.slab_off);
 }
 
 /* Record the outcome and wake whoever waits. */
 static void finish(qvm *vm, qtask *t, qtask_state state)
 {
     t->state = (uint8_t)state;
-    t->on_cancel = NULL;
-    if (t->listed) {
+    qtask_run *r = t->run;
+    if (!r)
+        return; /* made finished (task_spawn of a plain function) */
+    if (r->listed) {
         live_remove(vm, t);
-        if (t->scope != t && !t->detached)
+        if (t->scope != t && !r->detached)
             owner_remove(vm, t);
     }
-    if (t->stack) {
-        stack_release(vm, t->stack);
-        t->stack = NULL;
+    qtask *first = r->waiter;
+    qarray *w = r->waiters;
+    r->waiter = NULL;
+    r->waiters = NULL;
+    if (t->native) {
+        task_native(t)->on_cancel = NULL;
+        task_native(t)->hold = NULL;
+    } else {
+        run_free(vm, t);
     }
-    qtask *first = t->waiter;
-    qarray *w = t->waiters;
-    t->waiter = NULL;
-    t->waiters = NULL;
+    if (w)
+        vm_push_root(vm, qv_obj(w)); /* a waker may run Quest code */
     if (first)
         wake_waiter(vm, first, t);
     for (uint32_t i = 0; w && i < w->len; i++)
         wake_waiter(vm, (qtask *)w->items[i].as.o, t);
+    if (w)
+        vm_pop_roots(vm, 1);
     if (t->scope == t)
         cancel_owned(vm, &t->kids);
 }
@@ -317,7 +379,6 @@ void task_resolve(qvm *vm, qtask *t, qval v)
     if (task_is_done(t))
         return;
     t->result = v;
-    t->hold = NULL;
     finish(vm, t, TS_DONE);
 }
 
@@ -326,7 +387,6 @@ void task_reject(qvm *vm, qtask *t, qexc *e)
     if (task_is_done(t))
         return;
     t->result = qv_obj(e);
-    t->hold = NULL;
     finish(vm, t, e->type == vm->err_types[E_CANCELLED] ? TS_CANCELLED : TS_FAILED);
 }
 
@@ -346,10 +406,10 @@ static void task_run(qvm *vm, qtask *t, bool raising)
 {
     qstack *saved_stack = vm->stack;
     qtask *saved_current = vm->current;
-    vm->stack = t->stack;
+    vm->stack = &task_quest(t)->stack;
     vm->current = t;
     t->state = TS_RUNNING;
-    t->entry_c_depth = ++vm->c_depth;
+    task_quest(t)->entry_c_depth = ++vm->c_depth;
     vm_reset_budget(vm);
     qval r = interp_run(vm, 0, raising);
     vm->c_depth--;
@@ -368,19 +428,20 @@ static void task_run(qvm *vm, qtask *t, bool raising)
 /* Deliver what t awaited (value, exception or cancellation) and run it. */
 void task_resume(qvm *vm, qtask *t)
 {
-    if (task_is_done(t) || !t->stack)
+    if (task_is_done(t) || !task_has_stack(t))
         return;
-    qtask *a = t->awaiting;
-    t->awaiting = NULL;
+    qtask_quest *q = task_quest(t);
+    qtask *a = q->awaiting;
+    q->awaiting = NULL;
     if (a)
         task_unwatch(t, a);
     bool raising = false;
-    if (t->cancel_requested) { /* delivered once: ensure blocks may still await */
-        t->cancel_requested = false;
+    if (q->r.cancel_requested) { /* delivered once: ensure blocks may still await */
+        q->r.cancel_requested = false;
         vm_raise(vm, E_CANCELLED, "Task was cancelled");
         raising = true;
     } else if (a && a->state == TS_DONE) {
-        qstack *s = t->stack;
+        qstack *s = &q->stack;
         stack_reserve(s, 1);
         s->values[s->sp++] = a->result;
     } else if (a) {
@@ -390,28 +451,51 @@ void task_resume(qvm *vm, qtask *t)
     task_run(vm, t, raising);
 }
 
+qval task_await(qvm *vm, qtask *t)
+{
+    qtask *cur = vm->current;
+    if (cur && !cur->native && &task_quest(cur)->stack == vm->stack) {
+        if (vm->c_depth != task_quest(cur)->entry_c_depth)
+            return task_raise_sync_await(vm);
+        if (cur->run->cancel_requested) {
+            cur->run->cancel_requested = false;
+            return vm_raise(vm, E_CANCELLED, "Task was cancelled");
+        }
+        task_quest(cur)->awaiting = t;
+        task_watch(vm, cur, t);
+        cur->state = TS_SUSPENDED;
+        qval v;
+        v.tag = QV_SUSPEND;
+        v.as.i = 0;
+        return v;
+    }
+    return vm_block_on(vm, qv_obj(t));
+}
+
+qval task_raise_sync_await(qvm *vm)
+{
+    return vm_raise(vm, E_RUNTIME, "cannot await inside a synchronous call "
+                                   "(e.g. a callback passed to map); make it async");
+}
+
 qval task_start_call(qvm *vm, qclosure *cl, size_t at, int argc, qdict *kw)
 {
     qstack *caller = vm->stack;
-    qtask *t = task_alloc(vm, cl->proto->name);
-    qtask *cur = vm->current;
-    /* The caller's task-locals are shared, so create them now: a set on
-     * either side must be seen by the other.  Spawned tasks start empty. */
-    if (cur && !cur->spawning)
-        t->locals = task_locals(vm);
-    t->stack = stack_for(vm, cl, argc);
-    memcpy(t->stack->values, &caller->values[at], ((size_t)argc + 1) * sizeof(qval));
-    t->stack->sp = (size_t)argc + 1;
-    vm->stack = t->stack;
+    qtask *t = task_make(vm, cl->proto->name, task_ctx(vm));
+    qstack *s = &task_quest(t)->stack;
+    size_t need = (size_t)cl->proto->nslots + cl->proto->maxstack + 8;
+    task_stack_init(vm, s, need < (size_t)argc + 1 ? (size_t)argc + 1 : need, 1);
+    memcpy(s->values, &caller->values[at], ((size_t)argc + 1) * sizeof(qval));
+    s->sp = (size_t)argc + 1;
+    vm->stack = s;
     bool ok = interp_push_frame(vm, cl, 0, argc, kw);
     vm->stack = caller;
     if (!ok) { /* bad arguments fail the call itself, as for any function */
-        stack_release(vm, t->stack);
-        t->stack = NULL;
+        run_free(vm, t);
         t->state = TS_FAILED;
         return qv_exc();
     }
-    t->stack->frames[0].boundary = true;
+    s->frames[0].boundary = true;
     vm_push_root(vm, qv_obj(t));
     task_run(vm, t, false);
     vm_pop_roots(vm, 1);
@@ -420,13 +504,13 @@ qval task_start_call(qvm *vm, qclosure *cl, size_t at, int argc, qdict *kw)
 
 qval task_spawn(qvm *vm, qval fn, int argc, qval *argv, bool fresh_locals)
 {
-    qtask *cur = vm->current;
-    bool saved = cur && cur->spawning;
+    qtask *cur = task_ctx(vm);
+    bool saved = cur && cur->run->spawning;
     if (cur && fresh_locals)
-        cur->spawning = true; /* the tasks fn starts get an empty set */
+        cur->run->spawning = true; /* the tasks fn starts get an empty set */
     qval r = vm_call(vm, fn, argc, argv);
     if (cur)
-        cur->spawning = saved;
+        cur->run->spawning = saved;
     if (IS_EXC(r) || task_of(r))
         return r;
     /* A plain function: its value, as an already finished task. */
@@ -437,12 +521,12 @@ qval task_spawn(qvm *vm, qval fn, int argc, qval *argv, bool fresh_locals)
 
 qdict *task_locals(qvm *vm)
 {
-    qtask *t = vm->current;
+    qtask *t = task_ctx(vm);
     if (!t)
         return NULL;
-    if (!t->locals)
-        t->locals = dict_new(vm);
-    return t->locals;
+    if (!t->run->locals)
+        t->run->locals = dict_new(vm);
+    return t->run->locals;
 }
 
 /* async.with_context: call fn() with the task-locals extended by `extra`
@@ -452,12 +536,12 @@ qdict *task_locals(qvm *vm)
 qval task_with_locals(qvm *vm, qval fn, qdict *extra)
 {
     qtask *stand_in = NULL;
-    if (!vm->current) {
+    qtask *cur = task_ctx(vm);
+    if (!cur) {
         stand_in = task_new_pending(vm, "context");
-        vm->current = stand_in;
+        vm->current = cur = stand_in;
     }
-    qtask *cur = vm->current;
-    qdict *saved = cur->locals;
+    qdict *saved = cur->run->locals;
     qdict *ctx = dict_new(vm);
     for (uint32_t i = 0; saved && i < saved->used; i++)
         if (saved->entries[i].key)
@@ -465,11 +549,11 @@ qval task_with_locals(qvm *vm, qval fn, qdict *extra)
     for (uint32_t i = 0; i < extra->used; i++)
         if (extra->entries[i].key)
             dict_set(vm, ctx, extra->entries[i].key, extra->entries[i].val);
-    cur->locals = ctx;
+    cur->run->locals = ctx;
     vm_push_root(vm, saved ? qv_obj(saved) : qv_nil());
     qval r = vm_call(vm, fn, 0, NULL);
     vm_pop_roots(vm, 1);
-    cur->locals = saved;
+    cur->run->locals = saved;
     if (stand_in) {
         vm->current = NULL;
         task_resolve(vm, stand_in, qv_nil());
@@ -483,22 +567,23 @@ void task_cancel(qvm *vm, qtask *t)
 {
     if (task_is_done(t))
         return;
-    t->cancel_requested = true;
+    t->run->cancel_requested = true;
     t->cancelled = true;
-    if (!t->stack) { /* native: abort its I/O and fail it now */
-        qtask_cancel_fn fn = t->on_cancel;
-        t->on_cancel = NULL;
+    if (t->native) { /* abort its I/O and fail it now */
+        qtask_native *n = task_native(t);
+        qtask_cancel_fn fn = n->on_cancel;
+        n->on_cancel = NULL;
         if (fn)
-            fn(vm, t, t->cancel_data);
+            fn(vm, t, n->cancel_data);
         task_reject(vm, t, exc_new(vm, vm->err_types[E_CANCELLED], str_cstr(vm, "Task was cancelled")));
         return;
     }
     if (t->state == TS_SUSPENDED) {
-        qtask *a = t->awaiting;
+        qtask *a = task_quest(t)->awaiting;
         if (a) {
             task_unwatch(t, a);
             /* A native operation nobody else waits for is aborted too. */
-            if (!a->stack && !task_has_waiters(a))
+            if (a->native && !task_is_done(a) && !task_has_waiters(a))
                 task_cancel(vm, a);
         }
         sched_ready(vm, t);
@@ -528,20 +613,27 @@ void task_mark(qvm *vm, qtask *t)
     MARK(t->name);
     if (IS_OBJ(t->result))
         vm_mark_obj(vm, t->result.as.o);
-    MARK(t->hold);
-    MARK(t->awaiting);
-    MARK(t->waiter);
-    MARK(t->waiters);
     MARK(t->scope);
-    MARK(t->locals);
-    if (t->stack)
-        stack_mark(vm, t->stack);
+    qtask_run *r = t->run;
+    if (!r)
+        return;
+    MARK(r->waiter);
+    MARK(r->waiters);
+    MARK(r->locals);
+    if (t->native) {
+        MARK(task_native(t)->hold);
+    } else {
+        MARK(task_quest(t)->awaiting);
+        stack_mark(vm, &task_quest(t)->stack);
+    }
 }
 
 void task_free(qvm *vm, qtask *t)
 {
-    if (t->stack)
-        stack_free(vm, t->stack);
+    if (t->run && !t->native) {
+        stack_clear(&task_quest(t)->stack);
+        run_free(vm, t);
+    }
 }
 
 /* ---- Task methods ------------------------------------------------------------------------------ */
@@ -591,9 +683,10 @@ static qval tm_detach(qvm *vm, qval self, int argc, qval *argv)
 {
     (void)argc, (void)argv;
     qtask *t = self_task(self);
-    if (!t->detached && !task_is_done(t))
+    if (!task_is_done(t) && !t->run->detached) {
         owner_remove(vm, t);
-    t->detached = true;
+        t->run->detached = true;
+    }
     return self;
 }
 

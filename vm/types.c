@@ -89,6 +89,7 @@ qval type_define(qvm *vm, qtype *tmpl, qval *defaults, qval *methods, qval *trai
             t->fields[i].def = defaults[d++];
     copy_methods(vm, t->methods, tmpl->methods, methods, t);
     copy_methods(vm, t->statics, tmpl->statics, methods, t);
+    vm->method_epoch++;
     t->traits = arr_new(vm, tmpl->traits->len);
     qval r = qv_nil();
     for (uint32_t i = 0; i < tmpl->traits->len && !IS_EXC(r); i++) {

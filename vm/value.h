@@ -66,7 +66,8 @@ struct qobj {
     qobj *next;    /* all objects of a VM, for sweeping */
     uint8_t kind;  /* qobj_kind */
     uint8_t marked;
-    uint16_t flags;
+    uint8_t sclass;    /* its size class (vm/slab.c); 0: allocated with malloc */
+    uint16_t slab_off; /* where in its slab it sits, in size-class grains */
 };
 
 /* ---- constructors and tests for qval ------------------------------------ */

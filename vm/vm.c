@@ -24,6 +24,7 @@ qtype *type_new(qvm *vm, qtype_kind kind, qstr *name)
     t->name = name;
     t->methods = dict_new(vm);
     t->statics = dict_new(vm);
+    vm->method_epoch++; /* a new type may reuse a freed one's address */
     return t;
 }
 
@@ -158,6 +159,7 @@ void vm_free(qvm *vm)
         obj_free(vm, o);
     }
     intern_free(vm);
+    slab_destroy(vm);
     free(vm->gray);
     free(vm->roots);
     free(vm);
@@ -234,6 +236,7 @@ static void add_defs(qvm *vm, qdict *table, const qmethod_def *defs)
 void vm_add_methods(qvm *vm, qtype *t, const qmethod_def *defs)
 {
     add_defs(vm, t->methods, defs);
+    vm->method_epoch++;
 }
 
 void vm_add_statics(qvm *vm, qtype *t, const qmethod_def *defs)

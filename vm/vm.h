@@ -214,6 +214,9 @@ bool dict_get_cstr(const qdict *d, const char *key, qval *out);
 int64_t dict_index(const qdict *d, const qstr *key);
 void dict_set(qvm *vm, qdict *d, qstr *key, qval v);
 void dict_set_cstr(qvm *vm, qdict *d, const char *key, qval v);
+/* A shallow copy with d's layout: entries[i] of the copy holds what
+ * entries[i] of d holds (the server fills a per-worker template this way). */
+qdict *dict_shallow_copy(qvm *vm, const qdict *d);
 bool dict_del(qdict *d, const qstr *key);
 /* Iterate: for (uint32_t i = 0; i < d->used; i++) if (d->entries[i].key) ... */
 
@@ -338,7 +341,9 @@ qtask *task_of(qval v);               /* NULL unless v is a Task */
 qval task_value(qtask *t);
 qtask *vm_current_task(qvm *vm);
 /* Make t the running task (e.g. a request's scope while its handler is
- * called); returns the previous one. */
+ * called); returns the previous one.  Call it from C between runs of Quest
+ * code (a libuv callback): async calls still running inline on the current
+ * stack keep the task they were started in. */
 qtask *vm_swap_current(qvm *vm, qtask *t);
 /* Make t the owner of the tasks started while it is current (a request, a
  * connection): when t finishes, those still running are cancelled. */

@@ -10,9 +10,19 @@ typedef struct qframe {
     qclosure *fn;
     uint8_t *ip;
     size_t base;          /* index of slot 0 in the task's value stack */
-    uint32_t nhandlers;   /* handlers of this frame start at task->nhandlers - nhandlers */
+    uint32_t outer;       /* inline frames: the stack's inline_base before this one */
     bool boundary;        /* a C caller (vm_call) waits for this frame's return */
+    bool inline_call;     /* an async call run on its caller's stack until it
+                           * suspends (task_inline.c) ... */
+    bool spawned;         /* ... whose caller gets its Task (not awaited at once) */
+    bool has_self;        /* ... whose Task has been made (qstack.selves) */
 } qframe;
+
+/* The Task made for an inline frame that needed one before suspending. */
+typedef struct qself {
+    uint32_t frame;
+    struct qtask *task;
+} qself;
 
 /* An active try block. */
 typedef struct qhandler {
@@ -31,41 +41,80 @@ typedef struct qstack {
     qhandler *handlers;
     uint32_t nhandlers, caphandlers;
     qupval *open_upvals;  /* sorted by stack index, highest first */
+    uint32_t inline_base; /* index of the innermost inline frame; 0: none */
+    uint16_t values_off, frames_off; /* arrays from a slab: their offsets (0: malloc) */
+    qself *selves;        /* by frame index, ascending */
+    uint32_t nselves, capselves;
 } qstack;
 
 typedef enum { TS_RUNNING, TS_SUSPENDED, TS_DONE, TS_FAILED, TS_CANCELLED } qtask_state;
 
-/* A task: a Quest function running on its own stack (stack != NULL), or a
- * pending native operation completed from C (stack == NULL). */
+/* A task: a Quest function running on its own stack, or a pending native
+ * operation completed from C.  What it needs only until it finishes is in
+ * its `run` record, so a finished Task (most finish at once) is small. */
 struct qtask {
     qobj hdr;
     uint8_t state;          /* qtask_state */
-    bool cancel_requested;  /* CancelledErr is due at the next suspension point */
     bool cancelled;         /* cancel() was called (sticky) */
+    bool native;            /* completed from C: run is a qtask_native inside the object */
+    int64_t id;
+    qstr *name;
+    qval result;            /* the value, or the exception when failed or cancelled */
+    struct qtask *scope;    /* the owner whose end cancels this task (NULL: top level) */
+    struct qtask *kids;     /* unfinished tasks owned by this one (when it is a scope) */
+    struct qtask_run *run;  /* NULL once a Quest task has finished */
+};
+
+/* The part of an unfinished task the scheduler uses. */
+typedef struct qtask_run {
+    bool cancel_requested;  /* CancelledErr is due at the next suspension point */
     bool detached;
     bool queued;            /* in the ready queue */
     bool spawning;          /* async.spawn is starting a task: it gets no task-locals */
     bool listed;            /* in vm->live and its owner's list (see task_list) */
-    int entry_c_depth;      /* vm->c_depth while its own run() is active */
-    int64_t id;
-    qstr *name;
-    qstack *stack;
-    qval result;            /* the value, or the exception when failed or cancelled */
-    struct qtask *awaiting; /* what this Quest task is suspended on */
+    bool inline_run;        /* running as an inline frame of its caller's stack */
+    uint16_t slab_off;      /* a Quest task's record: where it sits in its slab */
     struct qtask *waiter;   /* the first task to wake when this one finishes */
     qarray *waiters;        /* the others (most tasks have one waiter at most) */
-    struct qtask *scope;    /* the owner whose end cancels this task (NULL: top level) */
-    struct qtask *kids;     /* unfinished tasks owned by this one (when it is a scope) */
-    struct qtask *sib_prev, *sib_next; /* in scope->kids or vm->orphans */
+    struct qtask *sib_prev, *sib_next;   /* in scope->kids or vm->orphans */
+    struct qtask *live_prev, *live_next; /* unfinished tasks: GC roots */
+    struct qtask *next_ready;
     qdict *locals;          /* task-locals, shared along a chain of awaited calls */
-    qobj *hold;             /* native tasks: an object kept alive with it */
+} qtask_run;
+
+/* A Quest task's record, freed when it finishes. */
+typedef struct qtask_quest {
+    qtask_run r;
+    qstack stack;           /* no arrays (values NULL) until it has a stack of its own */
+    struct qtask *awaiting; /* what it is suspended on */
+    int entry_c_depth;      /* vm->c_depth while its own run() is active */
+} qtask_quest;
+
+/* A native task's record, allocated with the object. */
+typedef struct qtask_native {
+    qtask_run r;
+    qobj *hold;
     qtask_wake_fn wake;
     qtask_cancel_fn on_cancel;
     void *cancel_data;
-    void *data;             /* native tasks: their owner's C record */
-    struct qtask *next_ready;
-    struct qtask *live_prev, *live_next; /* unfinished tasks: GC roots */
-};
+    void *data;
+} qtask_native;
+
+static inline qtask_quest *task_quest(const qtask *t)
+{
+    return (qtask_quest *)t->run;
+}
+
+static inline qtask_native *task_native(const qtask *t)
+{
+    return (qtask_native *)t->run;
+}
+
+/* Does t (unfinished) run on a stack of its own? */
+static inline bool task_has_stack(const qtask *t)
+{
+    return !t->native && t->run && task_quest(t)->stack.values;
+}
 
 /* Interned names the VM looks up often. */
 typedef struct qnames {
@@ -111,7 +160,7 @@ struct qvm {
     bool own_loop;
     uv_idle_t *idle;      /* drains the ready queue from inside the loop */
     struct qtimers *timers; /* timer.c: sleeping tasks, grouped by duration */
-    qstack *spare_stacks[8]; /* task.c: stacks of finished tasks, for reuse */
+    qstack spare_stacks[8]; /* task.c: stack arrays of finished tasks, for reuse */
     int nspare_stacks;
     int loop_running;     /* inside uv_run: blocking is not allowed */
     int64_t budget_left;  /* safe points left in this run (opts.cpu_budget) */
@@ -123,12 +172,38 @@ struct qvm {
     qval redirect[3];     /* stdout (1) / stderr (2) sinks; nil = the real stream */
     uint64_t next_id;     /* for _id() */
     struct qmodstate *modstates; /* vm.c: native modules' per-VM state */
+    struct qslabs *slabs; /* slab.c: small objects by size class */
+    uint64_t method_epoch; /* bumped when a method table changes (INVOKE caches) */
 };
 
 #define TOMB ((qstr *)(uintptr_t)1)
 
 /* object.c */
 void obj_free(qvm *vm, qobj *o);
+
+/* slab.c: objects of up to SLAB_MAX bytes come from size classes of
+ * SLAB_GRAIN bytes (class c holds c * SLAB_GRAIN), except in sanitizer
+ * builds (see slab.c). */
+#if defined(__SANITIZE_ADDRESS__)
+#define QUEST_SLAB_DISABLED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define QUEST_SLAB_DISABLED 1
+#endif
+#endif
+#define SLAB_GRAIN 16
+#define SLAB_MAX 256
+#define SLAB_CLASSES (SLAB_MAX / SLAB_GRAIN)
+/* A slot of class cls and its offset in grains (for slab_free); NULL:
+ * use malloc (sanitizer builds). */
+void *slab_alloc(qvm *vm, unsigned cls, uint16_t *off);
+void slab_free(qvm *vm, void *p, uint16_t off);
+void slab_release(void *p, uint16_t off); /* slab_free without the VM at hand */
+void slab_destroy(qvm *vm);
+/* Memory of up to SLAB_MAX bytes that is not an object, counted toward
+ * the next collection; *off is what vm_small_free needs back. */
+void *vm_small_alloc(qvm *vm, size_t size, uint16_t *off);
+void vm_small_free(qvm *vm, void *p, size_t size, uint16_t off);
 
 /* gc.c */
 void gc_maybe(qvm *vm);   /* called at safe points */
@@ -141,6 +216,12 @@ void intern_free(qvm *vm);
 /* stack.c */
 qstack *stack_new(qvm *vm);
 void stack_free(qvm *vm, qstack *s);
+/* Free s's arrays (not s itself) and empty it. */
+void stack_clear(qstack *s);
+/* Give the empty s new arrays for nvalues values and nframes frames. */
+void stack_alloc(qvm *vm, qstack *s, size_t nvalues, uint32_t nframes);
+/* Make room for n frames in all. */
+void stack_reserve_frames(qstack *s, uint32_t n);
 void stack_mark(qvm *vm, qstack *s);
 void stack_reserve(qstack *s, size_t n);
 qframe *stack_push_frame(qstack *s);
@@ -150,6 +231,8 @@ qhandler *stack_push_handler(qstack *s);
 qtype *type_new(qvm *vm, qtype_kind kind, qstr *name);
 
 /* interp.c */
+/* Free the interpreter's caches of a proto (its `ic`). */
+void interp_free_caches(qproto *p);
 /* Call the value at values[at] with the argc values above it as arguments
  * (and named arguments kw).  Pops them all; returns the result or qv_exc(). */
 qval interp_call(qvm *vm, size_t at, int argc, qdict *kw);
@@ -161,6 +244,13 @@ qtype *interp_current_owner(qvm *vm);
 const char *interp_current_file(qvm *vm);
 
 /* members.c: method lookup, fields, indexing, universal methods */
+/* The class whose method table alone decides what recv.name(...) means
+ * (NULL when it does not: types, modules, nil); *instance tells whether
+ * recv is an instance, whose fields come before the universal methods. */
+qtype *member_cache_class(qvm *vm, qval recv, bool *instance);
+/* That lookup: true with the method in *out when the class table (or,
+ * for non-instances, the universal methods) has name. */
+bool member_class_method(qvm *vm, qtype *cls, bool instance, qstr *name, qval *out);
 typedef enum { FOUND_NONE, FOUND_METHOD, FOUND_VALUE } found_kind;
 /* How recv.name(...) resolves: FOUND_METHOD means call *out with recv as
  * self; FOUND_VALUE means call *out as a plain function.  FOUND_NONE after
@@ -198,6 +288,21 @@ void exc_init_class(qvm *vm, qtype *t);
 /* task.c */
 /* An async closure was called (values[at] = fn, args above): start its task. */
 qval task_start_call(qvm *vm, qclosure *cl, size_t at, int argc, qdict *kw);
+/* A new running task named `name` started from the context task ctx: its
+ * scope, and its task-locals shared unless ctx is spawning. */
+qtask *task_make(qvm *vm, qstr *name, qtask *ctx);
+/* The task whose task-locals, scope and spawn flag the running code uses:
+ * the running task, or at the top level the outermost inline call's. */
+qtask *task_ctx(qvm *vm);
+/* Put a suspended task on the live and owner lists. */
+void task_list(qvm *vm, qtask *t);
+/* Give the empty stack s room for nvalues values and nframes frames. */
+void task_stack_init(qvm *vm, qstack *s, size_t nvalues, uint32_t nframes);
+/* Suspend the running task at an await of t, or (outside any task) block
+ * until t finishes.  Returns qv_suspend(), the awaited value or qv_exc(). */
+qval task_await(qvm *vm, qtask *t);
+/* RuntimeErr for an await that cannot suspend (inside a nested C call). */
+qval task_raise_sync_await(qvm *vm);
 void task_mark(qvm *vm, qtask *t);
 void task_free(qvm *vm, qtask *t);
 void task_init_class(qvm *vm, qtype *t);
@@ -207,6 +312,22 @@ void task_resume(qvm *vm, qtask *t);
 void tasks_cancel_orphans(qvm *vm);
 /* Free the spare stacks (at vm_free). */
 void task_free_spares(qvm *vm);
+
+/* task_inline.c: async calls run on their caller's stack (qframe.inline_call). */
+/* The Task of inline frame k, made on first need. */
+qtask *inline_self(qvm *vm, qstack *s, uint32_t k);
+/* Await the unfinished t from inside inline frames: the innermost inline
+ * calls become tasks, each awaited by its caller, up to a spawned call
+ * (whose caller then goes on with its Task: the value returned) or the
+ * running task, which awaits (interp_run's `stop` tells which frames are
+ * this run's).  Returns as task_await does, or that Task. */
+qval inline_await(qvm *vm, uint32_t stop, qtask *t);
+/* Frames from `keep` up are being dropped by an exception: restore the
+ * inline base and fail the Tasks made for inline frames among them. */
+void inline_unwind(qvm *vm, qstack *s, uint32_t keep);
+/* Inline frame k returned v: restore the inline base and settle its Task
+ * if it has one; the value for its caller (a spawned call's Task). */
+qval inline_return(qvm *vm, qstack *s, uint32_t k, qval v);
 
 /* channel.c */
 struct qchannel {
