@@ -3,7 +3,7 @@
 #
 #   loadtest/run.sh [QUEST_BIN [PART...]]   (default: build/quest, every part)
 #
-# Parts: interp, templates, http_client, http, ws, db (e.g. `loadtest/run.sh
+# Parts: interp, templates, async, http_client, http, ws, db (e.g. `loadtest/run.sh
 # build/quest http` runs only the inbound HTTP benchmark, loadtest/http/).
 #
 # Interpreter benchmarks: every loadtest/interp/NAME.q is run with quest;
@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.." || exit 1
 
 quest=${1:-build/quest}
 parts=${*:2}
-parts=${parts:-interp templates http_client http ws db}
+parts=${parts:-interp templates async http_client http ws db}
 runs=${BENCH_RUNS:-3}
 failures=0
 errors=$(mktemp)
@@ -101,8 +101,10 @@ wanted templates && template_benchmarks
 # Outbound HTTP (std/http/client) under wrk, against Node.js fetch.
 if wanted http_client; then
     loadtest/http_client/run.sh "$quest" || failures=$((failures + 1))
+fi
 # The async runtime against Python asyncio and Node.js.
-loadtest/async/run.sh "$quest" || failures=$((failures + 1))
+if wanted async; then
+    loadtest/async/run.sh "$quest" || failures=$((failures + 1))
 fi
 # Inbound HTTP (quest serve) under wrk and ab, against h2o, nginx, Node, aiohttp.
 if wanted http; then
