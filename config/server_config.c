@@ -1,5 +1,6 @@
-/* server_config.c — defaults, quest.toml [std.web], QUEST_* variables and
- * the command line, applied in that order (later wins). */
+/* server_config.c — defaults, quest.toml [std.web] (or --config FILE),
+ * .settings.toml [std.web], QUEST_* variables and the command line,
+ * applied in that order (later wins). */
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -10,6 +11,7 @@
 
 #include "config/server_config.h"
 #include "modules/toml.h"
+#include "vm/vm.h"
 
 static void defaults(srv_config *cfg)
 {
@@ -19,6 +21,8 @@ static void defaults(srv_config *cfg)
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     cfg->workers = n > 0 ? (int)n : 1;
     cfg->max_body_size = 10u << 20;
+    cfg->max_header_size = 8192;
+    cfg->max_form_parts = 1000;
     cfg->request_timeout = 30;
     cfg->keepalive_timeout = 60;
     cfg->drain_timeout = 10;
@@ -67,6 +71,19 @@ static bool set_key(srv_config *cfg, const char *key, const char *v)
         if (!set_number(&d, "max_body_size", v, 0, 1e12))
             return false;
         cfg->max_body_size = (size_t)d;
+    } else if (!strcmp(key, "max_header_size")) {
+        if (!set_number(&d, "max_header_size", v, 1, 1e12))
+            return false;
+        if (d > SRV_MAX_HEADER_LIMIT) {
+            fprintf(stderr, "quest serve: max_header_size %s is above %d, the most h2o accepts (H2O_MAX_REQLEN)\n",
+                    v, SRV_MAX_HEADER_LIMIT);
+            return false;
+        }
+        cfg->max_header_size = (size_t)d;
+    } else if (!strcmp(key, "max_form_parts")) {
+        if (!set_number(&d, "max_form_parts", v, 1, 1e7))
+            return false;
+        cfg->max_form_parts = (size_t)d;
     } else if (!strcmp(key, "request_timeout")) {
         return set_number(&cfg->request_timeout, "request_timeout", v, 0.001, 86400);
     } else if (!strcmp(key, "keepalive_timeout")) {
@@ -144,27 +161,20 @@ static bool toml_text(const toml_value *v, char *out, size_t n)
     }
 }
 
-static bool from_toml(srv_config *cfg, const char *path)
+/* [std.web] of the TOML file at path.  A file that is not there is fine,
+ * unless the user named it (--config). */
+static bool from_toml(srv_config *cfg, const char *path, bool named)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return true; /* no quest.toml: fine */
-    char *src = NULL;
-    size_t len = 0, cap = 0, n;
-    char chunk[8192];
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
-        if (len + n > cap) {
-            cap = (len + n) * 2;
-            src = realloc(src, cap);
-            if (!src)
-                abort();
-        }
-        memcpy(src + len, chunk, n);
-        len += n;
+    size_t len;
+    char *src = buf_read_file(path, 16u << 20, &len);
+    if (!src) {
+        if (errno == ENOENT && !named)
+            return true;
+        fprintf(stderr, "quest serve: %s: %s\n", path, strerror(errno));
+        return false;
     }
-    fclose(f);
     toml_error err;
-    toml_value *doc = toml_parse(src ? src : "", len, &err);
+    toml_value *doc = toml_parse(src, len, &err);
     free(src);
     if (!doc) {
         fprintf(stderr, "quest serve: %s:%d:%d: %s\n", path, err.line, err.column, err.msg);
@@ -185,10 +195,11 @@ static bool from_toml(srv_config *cfg, const char *path)
 static bool from_env(srv_config *cfg)
 {
     static const char *const keys[] = {
-        "host", "port", "workers", "max_body_size", "request_timeout", "keepalive_timeout",
-        "drain_timeout", "cpu_budget", "max_connections", "http2", "debug", "access_log",
-        "log_format", "trusted_proxies", "ws_ping_interval", "ws_idle_timeout", "ws_max_message_size",
-        "ws_max_send_queue", "ws_max_recv_queue", "ws_origins", NULL,
+        "host", "port", "workers", "max_body_size", "max_header_size", "max_form_parts",
+        "request_timeout", "keepalive_timeout", "drain_timeout", "cpu_budget", "max_connections",
+        "http2", "debug", "access_log", "log_format", "trusted_proxies", "ws_ping_interval",
+        "ws_idle_timeout", "ws_max_message_size", "ws_max_send_queue", "ws_max_recv_queue",
+        "ws_origins", NULL,
     };
     for (int i = 0; keys[i]; i++) {
         char name[64] = "QUEST_";
@@ -228,7 +239,8 @@ bool srv_config_load(srv_config *cfg, const quest_cli *cli)
     defaults(cfg);
     if (!resolve_app(cfg, cli->script))
         return false;
-    if (!from_toml(cfg, cli->config_path ? cli->config_path : "quest.toml"))
+    if (!from_toml(cfg, cli->config_path ? cli->config_path : "quest.toml", cli->config_path != NULL) ||
+        !from_toml(cfg, ".settings.toml", false))
         return false;
     if (!from_env(cfg))
         return false;

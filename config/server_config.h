@@ -13,6 +13,10 @@
 #include "config/cli.h"
 
 #define SRV_MAX_PROXIES 16
+/* The most max_header_size may be: h2o's compiled-in H2O_MAX_REQLEN
+ * (8192 + 4096 * H2O_MAX_HEADERS), beyond which h2o itself answers 400
+ * (server/srv_main.c checks that the two agree). */
+#define SRV_MAX_HEADER_LIMIT 417792
 
 typedef struct srv_config {
     char app[4096];            /* the app's file (a directory means its index.q) */
@@ -20,6 +24,8 @@ typedef struct srv_config {
     int port;
     int workers;
     size_t max_body_size;      /* bytes; larger bodies get 413 */
+    size_t max_header_size;    /* bytes of request line and headers (and of each form part's headers) */
+    size_t max_form_parts;     /* parts of a multipart/form-data body; more get 413 */
     double request_timeout;    /* seconds until 504 (the handler task is cancelled) */
     double keepalive_timeout;  /* seconds an idle HTTP/1 connection is kept */
     double drain_timeout;      /* seconds SIGTERM waits for in-flight requests */

@@ -3,10 +3,13 @@
  *   srv_main.c     the command: config, compile check, workers, signals, drain
  *   srv_worker.c   one thread: uv loop, SO_REUSEPORT listener, h2o context, VM
  *   srv_request.c  an HTTP request: Quest Dict in, handler call, async guard, timeout
+ *   srv_multipart.c multipart/form-data bodies (srv_multipart.h)
  *   srv_response.c a Quest response value onto the wire
  *   srv_static.c   web.static() directories, served by h2o's file sender
+ *   srv_cache.c    what the request path reuses per worker (srv_cache.h)
  *   srv_log.c      access and error log lines
  *   srv_ws.c       WebSocket upgrades, sessions and the WebSocket object
+ *   srv_ws_wire.c  a WebSocket connection's frames on its socket
  *   srv_bus.c      WebSocket pub/sub topics, across workers
  */
 #ifndef QUEST_SRV_H
@@ -52,6 +55,8 @@ typedef struct srv_worker {
     pthread_cond_t *ready;
     int state;          /* 0 starting, 1 serving, -1 failed */
     struct srv_ws_state *ws; /* srv_ws.c: WebSocket routes, sessions, topics */
+    struct srv_cache *cache; /* srv_cache.c: keys and strings reused by every request */
+    struct srv_log *log;     /* srv_log.c: access lines waiting for the end of the loop iteration */
 } srv_worker;
 
 /* srv_worker.c */
@@ -60,8 +65,18 @@ double srv_now(void);
 
 /* srv_request.c */
 int srv_on_req(h2o_handler_t *self, h2o_req_t *req);
-/* The request as the Quest Dict handlers receive. */
-qval srv_request_dict(srv_worker *w, h2o_req_t *req);
+/* Why a request is answered before its handler runs. */
+typedef struct srv_refusal {
+    int status;         /* 0: not refused */
+    char why[192];
+} srv_refusal;
+/* The request as the Quest Dict handlers receive.  A body that cannot be
+ * turned into a value (a malformed multipart form, or one with too many
+ * parts) sets *refused when given; without it such a body is kept raw. */
+qval srv_request_dict(srv_worker *w, h2o_req_t *req, srv_refusal *refused);
+/* The peer's address as text into out (size >= INET6_ADDRSTRLEN), "unknown"
+ * when there is none; its length, and the port in *port. */
+size_t srv_peer_text(h2o_req_t *req, char *out, size_t size, int *port);
 
 /* srv_response.c: send v (Dict, Str, Bytes, nil) as the answer to req.
  * Returns the status sent. */
@@ -79,7 +94,9 @@ void srv_ws_init(srv_worker *w);
 bool srv_ws_try_upgrade(srv_worker *w, h2o_req_t *req);
 void srv_ws_shutdown(srv_worker *w);
 
-/* srv_log.c */
+/* srv_log.c: srv_log_init before the loop runs, srv_log_flush after. */
+void srv_log_init(srv_worker *w);
+void srv_log_flush(srv_worker *w);
 void srv_log_access(srv_worker *w, h2o_req_t *req, int status, size_t bytes, double started);
 void srv_log_error(srv_worker *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Log the VM's pending exception (and clear it). */

@@ -31,6 +31,9 @@ static bool compile_check(const quest_cli *cli, const srv_config *cfg)
     return ok;
 }
 
+/* config/ validates max_header_size without including h2o. */
+_Static_assert(SRV_MAX_HEADER_LIMIT == H2O_MAX_REQLEN, "SRV_MAX_HEADER_LIMIT must be h2o's H2O_MAX_REQLEN");
+
 static void setup_h2o(h2o_globalconf_t *g, const srv_config *cfg)
 {
     h2o_config_init(g);

@@ -13,6 +13,8 @@
 #include <string.h>
 
 #include "server/srv.h"
+#include "server/srv_cache.h"
+#include "server/srv_multipart.h"
 
 typedef struct srv_pending srv_pending;
 
@@ -33,9 +35,10 @@ struct srv_pending {
 
 /* ---- the request Dict ------------------------------------------------------------- */
 
-static void put(qvm *vm, qdict *d, const char *key, qval v)
+/* Field f of a Dict copied from the template (srv_request_dict). */
+static void set(qdict *d, srv_field f, qval v)
 {
-    dict_set_cstr(vm, d, key, v);
+    d->entries[f].val = v;
 }
 
 static qval text(qvm *vm, const char *s, size_t n)
@@ -118,84 +121,177 @@ static bool trusted_proxy(const srv_config *cfg, const char *ip)
     return false;
 }
 
+/* Decimal digits of v at p; returns the end. */
+static char *put_uint(char *p, unsigned v)
+{
+    char tmp[10];
+    int n = 0;
+    do
+        tmp[n++] = (char)('0' + v % 10);
+    while (v /= 10);
+    while (n)
+        *p++ = tmp[--n];
+    return p;
+}
+
+/* The peer's address as text, "unknown" when there is none; sets *port.
+ * IPv4 by hand: glibc's inet_ntop formats each byte with sprintf. */
+size_t srv_peer_text(h2o_req_t *req, char *out, size_t size, int *port)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = req->conn->callbacks->get_peername(req->conn, (struct sockaddr *)&ss);
+    *port = 0;
+    if (len && ss.ss_family == AF_INET) {
+        const struct sockaddr_in *a = (const struct sockaddr_in *)&ss;
+        const unsigned char *b = (const unsigned char *)&a->sin_addr;
+        char *p = out;
+        for (int i = 0; i < 4; i++) {
+            p = put_uint(p, b[i]);
+            *p++ = i < 3 ? '.' : '\0';
+        }
+        *port = ntohs(a->sin_port);
+        return (size_t)(p - out - 1);
+    }
+    if (len && ss.ss_family == AF_INET6 && inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, out, size)) {
+        *port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+        return strlen(out);
+    }
+    memcpy(out, "unknown", 8);
+    return 7;
+}
+
+/* The peer's "ip:port" and ip, made once per connection. */
+static srv_peer *peer_of(srv_worker *w, h2o_req_t *req)
+{
+    srv_peer *p = &w->cache->peer[req->conn->id % SRV_PEER_SLOTS];
+    if (p->conn == req->conn->id && p->addr)
+        return p;
+    qvm *vm = w->vm;
+    char addr[INET6_ADDRSTRLEN + 8];
+    int port;
+    size_t n = srv_peer_text(req, addr, INET6_ADDRSTRLEN, &port);
+    addr[n] = ':';
+    char *end = put_uint(addr + n + 1, (unsigned)port);
+    p->conn = req->conn->id;
+    p->addr = str_new(vm, addr, (size_t)(end - addr));
+    p->ip = srv_cache_str(vm, &w->cache->slot[SRV_S_CLIENT_IP], addr, n);
+    return p;
+}
+
 /* Peer address; behind a trusted proxy, the client it names. */
 static void client_address(srv_worker *w, h2o_req_t *req, qdict *d, const h2o_iovec_t *xff)
 {
-    qvm *vm = w->vm;
-    struct sockaddr_storage ss;
-    char ip[INET6_ADDRSTRLEN] = "unknown";
-    int port = 0;
-    socklen_t len = req->conn->callbacks->get_peername(req->conn, (struct sockaddr *)&ss);
-    if (len && ss.ss_family == AF_INET) {
-        inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, ip, sizeof ip);
-        port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
-    } else if (len && ss.ss_family == AF_INET6) {
-        inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, ip, sizeof ip);
-        port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
-    }
-    put(vm, d, "remote_addr", qv_obj(str_printf(vm, "%s:%d", ip, port)));
-    if (xff && trusted_proxy(w->cfg, ip)) {
-        size_t n = strcspn(xff->base, ","); /* the original client comes first */
-        n = n < xff->len ? n : xff->len;
-        while (n && xff->base[n - 1] == ' ')
-            n--;
-        put(vm, d, "client_ip", text(vm, xff->base, n));
+    srv_peer *p = peer_of(w, req);
+    set(d, SRV_F_REMOTE_ADDR, qv_obj(p->addr));
+    if (xff && trusted_proxy(w->cfg, p->ip->data)) {
+        const char *comma = memchr(xff->base, ',', xff->len); /* the original client comes first */
+        size_t k = comma ? (size_t)(comma - xff->base) : xff->len;
+        while (k && xff->base[k - 1] == ' ')
+            k--;
+        set(d, SRV_F_CLIENT_IP, text(w->vm, xff->base, k));
         return;
     }
-    put(vm, d, "client_ip", text(vm, ip, strlen(ip)));
+    set(d, SRV_F_CLIENT_IP, qv_obj(p->ip));
 }
 
-static qval body_value(qvm *vm, h2o_req_t *req)
+/* A multipart/form-data body as {fields, files}; nil when it cannot be
+ * parsed, and then *refused (if given) says how to answer. */
+static qval form_value(srv_worker *w, const qstr *ctype, const char *b, size_t n, srv_refusal *refused)
 {
+    srv_multipart mp = {0};
+    srv_multipart_result r = srv_multipart_parse(&mp, ctype->data, ctype->len, b, n, w->cfg->max_form_parts,
+                                                 w->cfg->max_header_size);
+    qval v = r == SRV_MULTIPART_OK ? srv_multipart_value(w->vm, &mp) : qv_nil();
+    if (r != SRV_MULTIPART_OK && refused) {
+        refused->status = r == SRV_MULTIPART_TOO_MANY ? 413 : 400;
+        if (r == SRV_MULTIPART_TOO_MANY)
+            snprintf(refused->why, sizeof refused->why, "multipart/form-data with %s", mp.error);
+        else
+            snprintf(refused->why, sizeof refused->why, "Invalid multipart/form-data: %s", mp.error);
+    }
+    srv_multipart_free(&mp);
+    return v;
+}
+
+static qval body_value(srv_worker *w, h2o_req_t *req, qval ctype, srv_refusal *refused)
+{
+    qvm *vm = w->vm;
     const char *b = req->entity.base ? req->entity.base : "";
     size_t n = req->entity.base ? req->entity.len : 0;
+    if (AS_STR(ctype)->len && srv_multipart_is_form(AS_STR(ctype)->data, AS_STR(ctype)->len)) {
+        qval form = form_value(w, AS_STR(ctype), b, n, refused);
+        if (!IS_NIL(form))
+            return form;
+    }
     if (utf8_valid(b, n))
         return text(vm, b, n);
     return qv_obj(bytes_new(vm, b, n)); /* binary uploads stay intact */
 }
 
-qval srv_request_dict(srv_worker *w, h2o_req_t *req)
+static qval version_text(srv_cache *c, qvm *vm, int version)
+{
+    switch (version) {
+    case 0x100: return qv_obj(c->http10);
+    case 0x101: return qv_obj(c->http11);
+    case 0x200: return qv_obj(c->http20);
+    default: return qv_obj(str_printf(vm, "HTTP/%d.%d", version >> 8, version & 0xff));
+    }
+}
+
+/* The Dict is a copy of the worker's template (srv_cache.c): every key is
+ * already in place, in field order, so filling it is one store per field;
+ * no key is hashed or interned per request. */
+qval srv_request_dict(srv_worker *w, h2o_req_t *req, srv_refusal *refused)
 {
     qvm *vm = w->vm;
-    qdict *d = dict_new(vm);
+    srv_cache *c = w->cache;
+    qdict *d = dict_shallow_copy(vm, c->request);
     vm_push_root(vm, qv_obj(d));
     size_t plen = req->query_at != SIZE_MAX ? req->query_at : req->path.len;
     const char *qs = req->query_at != SIZE_MAX ? req->path.base + req->query_at + 1 : "";
     size_t qlen = req->query_at != SIZE_MAX ? req->path.len - req->query_at - 1 : 0;
-    put(vm, d, "method", text(vm, req->method.base, req->method.len));
-    put(vm, d, "path", text(vm, req->path.base, plen));
-    put(vm, d, "query_string", text(vm, qs, qlen));
-    put(vm, d, "query", qv_obj(parse_query(vm, qs, qlen)));
+    set(d, SRV_F_METHOD, qv_obj(srv_cache_str(vm, &c->slot[SRV_S_METHOD], req->method.base, req->method.len)));
+    set(d, SRV_F_PATH, qv_obj(srv_cache_str(vm, &c->slot[SRV_S_PATH], req->path.base, plen)));
+    set(d, SRV_F_QUERY_STRING, qlen ? text(vm, qs, qlen) : qv_obj(c->empty));
+    set(d, SRV_F_QUERY, qv_obj(parse_query(vm, qs, qlen)));
     qdict *headers = dict_new(vm);
-    put(vm, d, "headers", qv_obj(headers));
+    set(d, SRV_F_HEADERS, qv_obj(headers));
     const h2o_iovec_t *xff = NULL, *xfp = NULL;
-    const char *fields[] = {"user_agent", "referer", "content_type", "cookie"};
-    const char *names[] = {"user-agent", "referer", "content-type", "cookie"};
-    qval known[4] = {text(vm, "", 0), text(vm, "", 0), text(vm, "", 0), qv_nil()};
+    qval agent = qv_obj(c->empty), referer = agent, ctype = agent, cookie = qv_nil();
     for (size_t i = 0; i < req->headers.size; i++) {
-        h2o_header_t *h = &req->headers.entries[i];
-        qval v = text(vm, h->value.base, h->value.len);
-        dict_set(vm, headers, str_new(vm, h->name->base, h->name->len), v);
-        for (int k = 0; k < 4; k++)
-            if (h->name->len == strlen(names[k]) && !memcmp(h->name->base, names[k], h->name->len))
-                known[k] = v;
-        if (h2o_memis(h->name->base, h->name->len, H2O_STRLIT("x-forwarded-for")))
+        const h2o_header_t *h = &req->headers.entries[i];
+        qval v = qv_obj(srv_cache_header_value(w, h));
+        dict_set(vm, headers, srv_cache_header_name(w, h->name), v);
+        /* h2o gives its known header names as token pointers */
+        if (h->name == &H2O_TOKEN_USER_AGENT->buf)
+            agent = v;
+        else if (h->name == &H2O_TOKEN_REFERER->buf)
+            referer = v;
+        else if (h->name == &H2O_TOKEN_CONTENT_TYPE->buf)
+            ctype = v;
+        else if (h->name == &H2O_TOKEN_COOKIE->buf)
+            cookie = v;
+        else if (h->name == &H2O_TOKEN_X_FORWARDED_FOR->buf)
             xff = &h->value;
-        if (h2o_memis(h->name->base, h->name->len, H2O_STRLIT("x-forwarded-proto")))
+        else if (h2o_memis(h->name->base, h->name->len, H2O_STRLIT("x-forwarded-proto")))
             xfp = &h->value;
     }
-    for (int k = 0; k < 3; k++)
-        put(vm, d, fields[k], known[k]);
-    put(vm, d, "cookies", qv_obj(IS_NIL(known[3]) ? dict_new(vm)
-                                                   : parse_cookies(vm, AS_STR(known[3])->data, AS_STR(known[3])->len)));
-    put(vm, d, "body", body_value(vm, req));
-    put(vm, d, "content_length", qv_int(req->entity.base ? (int64_t)req->entity.len : 0));
-    put(vm, d, "version", qv_obj(str_printf(vm, "HTTP/%d.%d", req->version >> 8, req->version & 0xff)));
-    put(vm, d, "host", req->authority.len ? text(vm, req->authority.base, req->authority.len) : text(vm, "unknown", 7));
+    set(d, SRV_F_USER_AGENT, agent);
+    set(d, SRV_F_REFERER, referer);
+    set(d, SRV_F_CONTENT_TYPE, ctype);
+    set(d, SRV_F_COOKIES,
+        qv_obj(IS_NIL(cookie) ? dict_new(vm) : parse_cookies(vm, AS_STR(cookie)->data, AS_STR(cookie)->len)));
+    bool no_body = !req->entity.base && !AS_STR(ctype)->len;
+    set(d, SRV_F_BODY, no_body ? qv_obj(c->empty) : body_value(w, req, ctype, refused));
+    set(d, SRV_F_CONTENT_LENGTH, qv_int(req->entity.base ? (int64_t)req->entity.len : 0));
+    set(d, SRV_F_VERSION, version_text(c, vm, req->version));
+    set(d, SRV_F_HOST, qv_obj(req->authority.len ? srv_cache_str(vm, &c->slot[SRV_S_HOST], req->authority.base,
+                                                                  req->authority.len)
+                                                  : c->unknown));
     client_address(w, req, d, xff);
-    bool https = xfp && h2o_memis(xfp->base, xfp->len, H2O_STRLIT("https"));
-    put(vm, d, "scheme", text(vm, https && w->cfg->nproxies ? "https" : "http", https && w->cfg->nproxies ? 5 : 4));
-    put(vm, d, "params", qv_obj(dict_new(vm)));
+    bool https = xfp && w->cfg->nproxies && h2o_memis(xfp->base, xfp->len, H2O_STRLIT("https"));
+    set(d, SRV_F_SCHEME, qv_obj(https ? c->https : c->http));
+    set(d, SRV_F_PARAMS, qv_obj(dict_new(vm)));
     vm_pop_roots(vm, 1);
     return qv_obj(d);
 }
@@ -306,22 +402,45 @@ static void wait_for(srv_worker *w, h2o_req_t *req, qtask *handler, qtask *scope
     uv_timer_start(&p->timer, on_timeout, (uint64_t)(w->cfg->request_timeout * 1000), 0);
 }
 
+/* What max_header_size bounds: the method, the target, the Host and every
+ * other header's name and value. */
+static size_t header_bytes(const h2o_req_t *req)
+{
+    size_t n = req->input.method.len + req->input.path.len + req->input.authority.len;
+    for (size_t i = 0; i < req->headers.size; i++)
+        n += req->headers.entries[i].name->len + req->headers.entries[i].value.len;
+    return n;
+}
+
 int srv_on_req(h2o_handler_t *self, h2o_req_t *req)
 {
     (void)self;
     srv_worker *w = req->conn->ctx->loop->data;
-    if (srv_ws_try_upgrade(w, req))
-        return 0;
     double started = srv_now();
     int status;
+    if (header_bytes(req) > w->cfg->max_header_size) {
+        char why[96];
+        snprintf(why, sizeof why, "more than %zu bytes of request line and headers", w->cfg->max_header_size);
+        status = srv_send_error(w, req, 431, why);
+        srv_log_access(w, req, status, 0, started);
+        return 0;
+    }
+    if (srv_ws_try_upgrade(w, req))
+        return 0;
     if (srv_static_serve(w, req, &status)) {
         srv_log_access(w, req, status, 0, started);
         return 0;
     }
     qvm *vm = w->vm;
+    srv_refusal refused = {0};
+    qval rq = srv_request_dict(w, req, &refused);
+    if (refused.status) {
+        status = srv_send_error(w, req, refused.status, refused.why);
+        srv_log_access(w, req, status, 0, started);
+        return 0;
+    }
     qtask *scope = task_new_pending(vm, "request");
     task_make_scope(vm, scope);
-    qval rq = srv_request_dict(w, req);
     qtask *saved = vm_swap_current(vm, scope);
     vm_reset_budget(vm);
     qval r = vm_call(vm, w->handler, 1, &rq);

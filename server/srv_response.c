@@ -6,6 +6,7 @@
 
 #include "modules/encoding/json.h"
 #include "server/srv.h"
+#include "server/srv_cache.h"
 
 static const char *reason(int status)
 {
@@ -28,6 +29,7 @@ static const char *reason(int status)
     case 422: return "Unprocessable Entity";
     case 429: return "Too Many Requests";
     case 413: return "Payload Too Large";
+    case 431: return "Request Header Fields Too Large";
     case 500: return "Internal Server Error";
     case 503: return "Service Unavailable";
     case 504: return "Gateway Timeout";
@@ -39,6 +41,12 @@ static void add_header(h2o_req_t *req, const char *name, size_t nlen, const char
 {
     h2o_add_header_by_str(&req->pool, &req->res.headers, h2o_strdup(&req->pool, name, nlen).base, nlen, 1,
                           NULL, h2o_strdup(&req->pool, value, vlen).base, vlen);
+}
+
+/* A header h2o knows by token with a literal value: nothing to copy or look up. */
+static void add_literal(h2o_req_t *req, const h2o_token_t *token, const char *value, size_t len)
+{
+    h2o_add_header(&req->pool, &req->res.headers, token, NULL, value, len);
 }
 
 static void send_body(h2o_req_t *req, int status, const char *body, size_t len)
@@ -56,7 +64,7 @@ int srv_send_error(srv_worker *w, h2o_req_t *req, int status, const char *detail
     int n = snprintf(body, sizeof body, "%d %s%s%s\n", status, what,
                      detail && (w->cfg->debug || status != 500) ? ": " : "",
                      detail && (w->cfg->debug || status != 500) ? detail : "");
-    add_header(req, H2O_STRLIT("content-type"), H2O_STRLIT("text/plain; charset=utf-8"));
+    add_literal(req, H2O_TOKEN_CONTENT_TYPE, H2O_STRLIT("text/plain; charset=utf-8"));
     send_body(req, status, body, (size_t)n);
     return status;
 }
@@ -98,7 +106,7 @@ static void add_cookie(srv_worker *w, h2o_req_t *req, qstr *name, qval spec)
     buf_free(&b);
 }
 
-static bool has_header(qdict *headers, const char *lower)
+static bool has_header(const qdict *headers, const char *lower)
 {
     for (uint32_t i = 0; headers && i < headers->used; i++)
         if (headers->entries[i].key && strcasecmp(headers->entries[i].key->data, lower) == 0)
@@ -106,19 +114,78 @@ static bool has_header(qdict *headers, const char *lower)
     return false;
 }
 
+/* The JSON text of a response, written into the worker's reusable buffer. */
+static int send_json(srv_worker *w, h2o_req_t *req, int status, qval v, const qdict *headers)
+{
+    qbuf *out = &w->cache->out;
+    out->len = 0;
+    bool ok = json_write(w->vm, v, -1, out);
+    if (ok) {
+        if (!has_header(headers, "content-type"))
+            add_literal(req, H2O_TOKEN_CONTENT_TYPE, H2O_STRLIT("application/json"));
+        send_body(req, status, out->data, out->len); /* h2o copies it */
+    }
+    if (out->cap > SRV_OUT_KEEP) /* one huge answer does not pin its buffer */
+        buf_free(out);
+    if (!ok) {
+        srv_log_exception(w, "encoding a json response");
+        return srv_send_error(w, req, 500, "response is not JSON-encodable");
+    }
+    return status;
+}
+
+/* The parts of a response Dict, found in one pass over its entries. */
+typedef struct response_parts {
+    qval status, headers, cookies, json, body;
+    bool has_status, has_json;
+} response_parts;
+
+/* Is key the field `name` (interned)?  Literal keys are interned too, so
+ * this is a pointer comparison except for keys built at run time. */
+static bool key_is(const qstr *key, const qstr *name)
+{
+    return key == name || (!key->interned && str_equal(key, name));
+}
+
+static void find_parts(const srv_cache *c, const qdict *d, response_parts *r)
+{
+    *r = (response_parts){.status = qv_nil(), .headers = qv_nil(), .cookies = qv_nil(), .json = qv_nil(),
+                          .body = qv_nil()};
+    for (uint32_t i = 0; i < d->used; i++) {
+        const qdict_entry *e = &d->entries[i];
+        if (!e->key)
+            continue;
+        if (key_is(e->key, c->k_status)) {
+            r->status = e->val;
+            r->has_status = true;
+        } else if (key_is(e->key, c->field[SRV_F_HEADERS])) {
+            r->headers = e->val;
+        } else if (key_is(e->key, c->field[SRV_F_COOKIES])) {
+            r->cookies = e->val;
+        } else if (key_is(e->key, c->k_json)) {
+            r->json = e->val;
+            r->has_json = true;
+        } else if (key_is(e->key, c->field[SRV_F_BODY])) {
+            r->body = e->val;
+        }
+    }
+}
+
 static int send_dict(srv_worker *w, h2o_req_t *req, qdict *d)
 {
     qvm *vm = w->vm;
-    qval v;
+    response_parts r;
+    find_parts(w->cache, d, &r);
     int status = 200;
-    if (dict_get_cstr(d, "status", &v)) {
-        if (!IS_INT(v) || v.as.i < 100 || v.as.i > 999) {
+    if (r.has_status) {
+        if (!IS_INT(r.status) || r.status.as.i < 100 || r.status.as.i > 999) {
             srv_log_error(w, "response status must be an Int from 100 to 999");
             return srv_send_error(w, req, 500, "invalid response status");
         }
-        status = (int)v.as.i;
+        status = (int)r.status.as.i;
     }
-    qdict *headers = dict_get_cstr(d, "headers", &v) && IS_DICT(v) ? AS_DICT(v) : NULL;
+    qdict *headers = IS_DICT(r.headers) ? AS_DICT(r.headers) : NULL;
+    bool ran_code = false;
     for (uint32_t i = 0; headers && i < headers->used; i++) {
         qdict_entry *e = &headers->entries[i];
         if (!e->key)
@@ -131,27 +198,27 @@ static int send_dict(srv_worker *w, h2o_req_t *req, qdict *d)
                 if (IS_STR(a->items[j]))
                     add_header(req, e->key->data, e->key->len, AS_STR(a->items[j])->data, AS_STR(a->items[j])->len);
         } else if (!IS_NIL(e->val)) {
+            qstr *key = e->key; /* vm_to_str may run Quest code (vm.h), which may change the Dicts */
+            vm_push_root(vm, qv_obj(key));
             qstr *s = vm_to_str(vm, e->val);
             if (s)
-                add_header(req, e->key->data, e->key->len, s->data, s->len);
+                add_header(req, key->data, key->len, s->data, s->len);
+            vm_pop_roots(vm, 1);
+            ran_code = true;
         }
     }
-    qdict *cookies = dict_get_cstr(d, "cookies", &v) && IS_DICT(v) ? AS_DICT(v) : NULL;
+    if (ran_code) { /* what was found before may be gone */
+        find_parts(w->cache, d, &r);
+        headers = IS_DICT(r.headers) ? AS_DICT(r.headers) : NULL;
+    }
+    qdict *cookies = IS_DICT(r.cookies) ? AS_DICT(r.cookies) : NULL;
     for (uint32_t i = 0; cookies && i < cookies->used; i++)
         if (cookies->entries[i].key)
             add_cookie(w, req, cookies->entries[i].key, cookies->entries[i].val);
-    if (dict_get_cstr(d, "json", &v)) {
-        qstr *s = json_stringify(vm, v, -1);
-        if (!s) {
-            srv_log_exception(w, "encoding a json response");
-            return srv_send_error(w, req, 500, "response is not JSON-encodable");
-        }
-        if (!has_header(headers, "content-type"))
-            add_header(req, H2O_STRLIT("content-type"), H2O_STRLIT("application/json"));
-        send_body(req, status, s->data, s->len);
-        return status;
-    }
-    if (!dict_get_cstr(d, "body", &v) || IS_NIL(v)) {
+    if (r.has_json)
+        return send_json(w, req, status, r.json, headers);
+    qval v = r.body;
+    if (IS_NIL(v)) {
         send_body(req, status, "", 0);
     } else if (IS_STR(v)) {
         send_body(req, status, AS_STR(v)->data, AS_STR(v)->len);
@@ -166,15 +233,19 @@ static int send_dict(srv_worker *w, h2o_req_t *req, qdict *d)
 
 int srv_send_value(srv_worker *w, h2o_req_t *req, qval v)
 {
-    if (IS_DICT(v))
-        return send_dict(w, req, AS_DICT(v));
+    if (IS_DICT(v)) {
+        vm_push_root(w->vm, v); /* a header value's str() may run Quest code */
+        int status = send_dict(w, req, AS_DICT(v));
+        vm_pop_roots(w->vm, 1);
+        return status;
+    }
     if (IS_STR(v)) {
-        add_header(req, H2O_STRLIT("content-type"), H2O_STRLIT("text/plain; charset=utf-8"));
+        add_literal(req, H2O_TOKEN_CONTENT_TYPE, H2O_STRLIT("text/plain; charset=utf-8"));
         send_body(req, 200, AS_STR(v)->data, AS_STR(v)->len);
         return 200;
     }
     if (IS_BYTES(v)) {
-        add_header(req, H2O_STRLIT("content-type"), H2O_STRLIT("application/octet-stream"));
+        add_literal(req, H2O_TOKEN_CONTENT_TYPE, H2O_STRLIT("application/octet-stream"));
         send_body(req, 200, (const char *)AS_BYTES(v)->data, AS_BYTES(v)->len);
         return 200;
     }

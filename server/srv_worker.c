@@ -13,6 +13,7 @@
 #include "config/cli.h"
 #include "modules/modules.h"
 #include "server/srv.h"
+#include "server/srv_cache.h"
 
 double srv_now(void)
 {
@@ -145,6 +146,7 @@ static bool load_app(srv_worker *w)
     w->vm = vm_new(&opts);
     if (!w->vm)
         return false;
+    srv_cache_init(w);
     /* The app's own web.run(...) must not start a server inside a worker. */
     qval web = vm_import(w->vm, "std/web");
     if (IS_EXC(web) || IS_EXC(vm_invoke(w->vm, web, "_mark_served", 0, NULL))) {
@@ -221,8 +223,10 @@ void *srv_worker_main(void *arg)
         report_state(w, -1);
         return NULL;
     }
+    srv_log_init(w);
     report_state(w, 1);
     uv_run(&w->loop, UV_RUN_DEFAULT);
+    srv_log_flush(w);
     /* Leave without disposing: connections may remain (see stack.md §1),
      * and the process exits right after every worker returns. */
     return NULL;

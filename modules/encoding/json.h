@@ -24,5 +24,8 @@ qval json_parse(qvm *vm, const char *text, size_t len);
  * raising TypeErr (a value with no JSON form) or ValueErr (NaN/infinity,
  * nesting deeper than JSON_MAX_DEPTH, which includes cyclic data). */
 qstr *json_stringify(qvm *vm, qval v, int indent);
+/* The same text appended to out (kept NUL-terminated), for callers that
+ * reuse one buffer; false after raising, with out holding a partial text. */
+bool json_write(qvm *vm, qval v, int indent, qbuf *out);
 
 #endif

@@ -32,6 +32,7 @@ typedef struct jwriter {
     int indent;               /* < 0: compact */
     qdict_entry **keys;       /* scratch: the entries of the open objects, sorted */
     size_t nkeys, capkeys;
+    qdict_entry *small[32];   /* keys' first storage: small documents never malloc it */
 } jwriter;
 
 static inline char *jw_reserve(jwriter *w, size_t n)
@@ -393,8 +394,12 @@ static bool jw_member(jwriter *w, bool first, const qstr *key, qval v, int depth
 static bool jw_dict(jwriter *w, const qdict *d, int depth)
 {
     size_t base = w->nkeys, n = 0;
-    if (w->nkeys + d->count > w->capkeys)
-        w->keys = jw_grow(w->keys, &w->capkeys, w->nkeys + d->count, sizeof *w->keys);
+    if (w->nkeys + d->count > w->capkeys) {
+        bool first = w->keys == w->small;
+        w->keys = jw_grow(first ? NULL : w->keys, &w->capkeys, w->nkeys + d->count, sizeof *w->keys);
+        if (first)
+            memcpy(w->keys, w->small, w->nkeys * sizeof *w->keys);
+    }
     for (uint32_t i = 0; i < d->used; i++)
         if (d->entries[i].key)
             w->keys[base + n++] = &d->entries[i];
@@ -516,16 +521,31 @@ static bool jw_value(jwriter *w, qval v, int depth)
     }
 }
 
+bool json_write(qvm *vm, qval v, int indent, qbuf *out)
+{
+    jwriter w = {.vm = vm, .indent = indent, .buf = out->data, .len = out->len, .cap = out->cap};
+    w.keys = w.small;
+    w.capkeys = sizeof w.small / sizeof *w.small;
+    bool ok = jw_value(&w, v, 0);
+    jw_char(&w, '\0'); /* a qbuf's text stays terminated */
+    out->data = w.buf;
+    out->len = w.len - 1;
+    out->cap = w.cap;
+    if (w.keys != w.small)
+        free(w.keys);
+    return ok;
+}
+
 qstr *json_stringify(qvm *vm, qval v, int indent)
 {
-    jwriter w = {.vm = vm, .indent = indent};
-    bool ok = jw_value(&w, v, 0);
+    qbuf b;
+    buf_init(&b);
     qstr *s = NULL;
-    if (ok && w.len > UINT32_MAX)
+    bool ok = json_write(vm, v, indent, &b);
+    if (ok && b.len > UINT32_MAX)
         vm_raise(vm, E_VALUE, "JSON stringify error: the result is too large");
     else if (ok)
-        s = str_new(vm, w.buf ? w.buf : "", w.len);
-    free(w.buf);
-    free(w.keys);
+        s = str_new(vm, b.data, b.len);
+    buf_free(&b);
     return s;
 }

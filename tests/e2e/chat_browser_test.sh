@@ -6,53 +6,28 @@
 # CHAT_SCREENSHOT=FILE.png keeps a screenshot of the second page.
 set -u
 quest=$1
-export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
+. "$(dirname "$0")/lib.sh"
 py=/usr/bin/python3
-tmp=$(mktemp -d)
-pid=
 bpid=
-# stop PID: SIGTERM (Chromium then ends its own helper processes), SIGKILL
-# after 5 s.
-stop() {
-    kill -TERM "$1" 2>/dev/null
+# Chromium: SIGTERM (it then ends its own helper processes), SIGKILL after
+# 5 s; its profile may still be written to just after.
+e2e_on_exit() {
+    [ -n "$bpid" ] || return 0
+    kill -TERM "$bpid" 2>/dev/null
     for _ in $(seq 50); do
-        kill -0 "$1" 2>/dev/null || break
+        kill -0 "$bpid" 2>/dev/null || break
         sleep 0.1
     done
-    kill -KILL "$1" 2>/dev/null
-    wait "$1" 2>/dev/null
-}
-cleanup() {
-    [ -n "$bpid" ] && stop "$bpid"
-    [ -n "$pid" ] && stop "$pid"
-    rm -rf "$tmp" 2>/dev/null || { sleep 1; rm -rf "$tmp"; }
-}
-trap cleanup EXIT
-
-fail() {
-    echo "FAIL: $*" >&2
-    [ -f "$tmp/err" ] && sed 's/^/  server stderr: /' "$tmp/err" | tail -20 >&2
-    exit 1
+    kill -KILL "$bpid" 2>/dev/null
+    wait "$bpid" 2>/dev/null
+    rm -rf "$tmp/profile" 2>/dev/null || { sleep 1; rm -rf "$tmp/profile"; }
 }
 
 command -v chromium >/dev/null || fail "chromium is not installed (scripts/bootstrap)"
 "$py" -c 'import websockets' 2>/dev/null || fail "python3-websockets is not installed (scripts/bootstrap)"
 
-for attempt in 1 2 3 4 5; do
-    port=$((20000 + RANDOM % 20000))
-    # (the drain would wait for the browser's idle keep-alive connections)
-    QUEST_DRAIN_TIMEOUT=1 "$quest" serve --port "$port" --workers 2 examples/chat/app.q >"$tmp/out" 2>"$tmp/err" &
-    pid=$!
-    for _ in $(seq 50); do
-        curl -s -o /dev/null "http://127.0.0.1:$port/" && break 2
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    kill -9 "$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null
-    pid=
-done
-[ -n "$pid" ] || fail "the chat server did not start"
+# (the drain would wait for the browser's idle keep-alive connections)
+QUEST_DRAIN_TIMEOUT=1 serve_start --workers 2 examples/chat/app.q
 
 # Chromium as the environment docs run it: no sandbox (root), no network
 # chatter, a fresh profile; DevTools on a port it picks and writes down.
@@ -69,8 +44,5 @@ devtools=$(head -1 "$tmp/profile/DevToolsActivePort" 2>/dev/null)
 
 "$py" tests/e2e/chat_browser.py "$devtools" "http://127.0.0.1:$port" "${CHAT_SCREENSHOT:-}" ||
     fail "the message did not travel between the pages"
-grep -q "Sanitizer" "$tmp/err" && fail "sanitizer report"
-kill -TERM "$pid"
-wait "$pid" || fail "the chat server exited non-zero"
-pid=
+serve_stop || fail "the chat server exited with $?"
 echo ok

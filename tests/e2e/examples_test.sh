@@ -6,53 +6,13 @@
 # tests/e2e/run.sh.
 set -u
 quest=$1
-export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
-tmp=$(mktemp -d)
-pid=
-cleanup() {
-    [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-fail() {
-    echo "FAIL: $*" >&2
-    sed 's/^/  server stderr: /' "$tmp/err" >&2
-    exit 1
-}
-check() { [ "$2" = "$3" ] || fail "$1: got '$2', expected '$3'"; }
+. "$(dirname "$0")/lib.sh"
 
-# serve APP [ENV=VALUE...]: start quest serve on a free port (2 workers);
-# sets pid and url.
-serve() {
-    local app=$1 attempt up
-    shift
-    for attempt in 1 2 3 4 5; do
-        port=$((20000 + RANDOM % 20000))
-        env "$@" "$quest" serve --port "$port" --workers 2 "$app" >"$tmp/out" 2>"$tmp/err" &
-        pid=$!
-        up=
-        for _ in $(seq 100); do
-            curl -s -o /dev/null "http://127.0.0.1:$port/" && { up=1; break; }
-            kill -0 "$pid" 2>/dev/null || break
-            sleep 0.1
-        done
-        [ -n "$up" ] && break
-        kill -9 "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; pid=
-    done
-    [ -n "$pid" ] || fail "$app did not start"
-    url=http://127.0.0.1:$port
-}
-
-stop() {
-    kill -TERM "$pid"
-    wait "$pid" || fail "exit status after SIGTERM"
-    pid=
-}
-
+stop() { serve_stop || fail "exit status $? after SIGTERM"; }
 status() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
 
 # ---- bookmarks: SQLite, forms, templates ---------------------------------------------------
-serve examples/bookmarks/app.q BOOKMARKS_DB="$tmp/bookmarks.db"
+BOOKMARKS_DB="$tmp/bookmarks.db" serve_start --workers 2 examples/bookmarks/app.q
 check "empty list" "$(curl -s "$url/" | grep -c 'Nothing here yet')" 1
 check "create" "$(curl -s -o /dev/null -w '%{http_code} %{redirect_url}' \
     -d 'title=Quest&url=https://example.com/quest&tags=Lang,%20c' "$url/bookmarks")" "303 $url/#b1"
@@ -79,7 +39,7 @@ check "delete again" "$(status -X POST "$url/bookmarks/1/delete")" 404
 stop
 
 # ---- api: router, JSON bodies, bearer token ------------------------------------------------
-serve examples/api/app.q API_TOKEN=t0ken
+API_TOKEN=t0ken serve_start --workers 2 examples/api/app.q
 check "api list" "$(status "$url/api/v1/todos")" 200
 check "api no token" "$(status -d '{"title": "x"}' "$url/api/v1/todos")" 401
 check "api create" "$(status -H 'Authorization: Bearer t0ken' -d '{"title": "Write docs"}' "$url/api/v1/todos")" 201
@@ -91,7 +51,7 @@ if ! (exec 3<>/dev/tcp/127.0.0.1/6432) 2>/dev/null; then
     exit 0
 fi
 title="e2e-$$-$RANDOM"
-serve examples/pg_api/app.q
+serve_start --workers 2 examples/pg_api/app.q
 created=$(curl -s -d "{\"title\": \"$title\", \"body\": \"hi\"}" "$url/notes")
 id=$(echo "$created" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])') ||
     fail "create note: $created"

@@ -6,36 +6,8 @@
 # tests/e2e/run.sh.
 set -u
 quest=$1
-export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
-tmp=$(mktemp -d)
-pid=
-cleanup() {
-    [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-fail() {
-    echo "FAIL: $*" >&2
-    sed 's/^/  server stderr: /' "$tmp/err" >&2
-    exit 1
-}
-
-for attempt in 1 2 3 4 5; do
-    export PORT=$((20000 + RANDOM % 20000))
-    "$quest" serve tests/e2e/apps/http_client.q --port "$PORT" --workers 1 >"$tmp/out" 2>"$tmp/err" &
-    pid=$!
-    for _ in $(seq 50); do
-        curl -s -o /dev/null "http://127.0.0.1:$PORT/hello" && break 2
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    kill -9 "$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null
-    pid=
-done
-[ -n "$pid" ] || fail "server did not start"
-url=http://127.0.0.1:$PORT
+. "$(dirname "$0")/lib.sh"
+serve_start --workers 1 tests/e2e/apps/http_client.q
 
 body=$(curl -s "$url/proxy")
 [ "$body" = '{"body":"hello via proxy","status":200}' ] || fail "proxy: $body"
@@ -57,10 +29,5 @@ grep -q "sync code cannot wait for a response inside the event loop; call it fro
 body=$(curl -s "$url/hello")
 [ "$body" = "hello via nobody" ] || fail "after: $body"
 
-kill -TERM "$pid"
-wait "$pid"
-status=$?
-pid=
-grep -q Sanitizer "$tmp/err" && fail "sanitizer report"
-[ "$status" = 0 ] || fail "exit status $status"
+serve_stop || fail "exit status $? after SIGTERM"
 exit 0

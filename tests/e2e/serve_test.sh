@@ -5,55 +5,8 @@
 # SIGTERM drain with a request in flight.  Run by tests/e2e/run.sh.
 set -u
 quest=$1
-# The server leaves process-lifetime memory (h2o's buffer caches, the
-# workers' VMs) to the OS at exit: not leaks worth reporting here.
-export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
+. "$(dirname "$0")/lib.sh"
 app=tests/e2e/apps/basic.q
-tmp=$(mktemp -d)
-pid=
-cleanup() {
-    [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-fail() {
-    echo "FAIL: $*" >&2
-    [ -f "$tmp/err" ] && sed 's/^/  server stderr: /' "$tmp/err" >&2
-    exit 1
-}
-
-# start ARGS...: serve on a free port; sets $pid and $url.
-start() {
-    for attempt in 1 2 3 4 5; do
-        port=$((20000 + RANDOM % 20000))
-        "$quest" serve --port "$port" --workers 2 "$@" >"$tmp/out" 2>"$tmp/err" &
-        pid=$!
-        for _ in $(seq 50); do
-            if curl -s -o /dev/null "http://127.0.0.1:$port/"; then
-                url=http://127.0.0.1:$port
-                return 0
-            fi
-            kill -0 "$pid" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill -9 "$pid" 2>/dev/null
-        wait "$pid" 2>/dev/null
-    done
-    fail "server did not start"
-}
-
-stop() {
-    kill -TERM "$pid"
-    wait "$pid"
-    status=$?
-    pid=
-    if grep -q "Sanitizer" "$tmp/err"; then
-        sed 's/^/  server stderr: /' "$tmp/err" >&2
-        return 99
-    fi
-    return $status
-}
 
 # raw BYTES: send BYTES (printf escapes) on one connection, print the reply.
 raw() {
@@ -74,10 +27,6 @@ sys.stdout.write(data.decode("latin-1"))
 PY
 }
 
-check() { # check DESCRIPTION ACTUAL EXPECTED
-    [ "$2" = "$3" ] || fail "$1: got '$2', expected '$3'"
-}
-
 # ---- start-up failures -----------------------------------------------------
 printf 'fun handle_request(req)\n  "x"\n' >"$tmp/broken.q"
 "$quest" serve --port 1 "$tmp/broken.q" >/dev/null 2>"$tmp/e1" && fail "a syntax error started the server"
@@ -87,7 +36,7 @@ printf 'let x = 1\n' >"$tmp/nohandler.q"
 grep -q "handle_request" "$tmp/e2" || fail "missing handler not explained: $(cat "$tmp/e2")"
 
 export QUEST_REQUEST_TIMEOUT=1 QUEST_CPU_BUDGET=2000000 QUEST_MAX_BODY_SIZE=1000
-start "$app"
+serve_start --workers 2 "$app"
 
 # port in use
 "$quest" serve --port "$port" --workers 1 "$tmp/nohandler.q" >/dev/null 2>&1 && fail "second server on a used port"
@@ -140,16 +89,16 @@ check "serving after aborted requests" "$(curl -s "$url/")" "hello"
 curl -s "$url/slow" >"$tmp/inflight" &
 cpid=$!
 sleep 0.05
-stop || fail "server exited non-zero after SIGTERM"
+serve_stop || fail "server exited non-zero after SIGTERM"
 wait $cpid
 check "in-flight request during drain" "$(cat "$tmp/inflight")" "slow done"
 grep -q "GET /slow 200" "$tmp/out" || fail "no access log line"
 
 # h2c (HTTP/2 over plain TCP) when enabled, including reset streams
-QUEST_HTTP2=true start "$app"
+QUEST_HTTP2=true serve_start --workers 2 "$app"
 check "h2c" "$(curl -s --http2-prior-knowledge -o /dev/null -w '%{http_version}' "$url/")" 2
 check "h2c async" "$(curl -s --http2-prior-knowledge "$url/slow")" "slow done"
 for i in 1 2 3; do curl -s --http2-prior-knowledge -m 0.1 "$url/sleepy?id=h2gone$i" >/dev/null; done
 check "serving after reset h2 streams" "$(curl -s --http2-prior-knowledge "$url/")" "hello"
-stop || fail "h2c server exited non-zero"
+serve_stop || fail "h2c server exited non-zero"
 echo ok

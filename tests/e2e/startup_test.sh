@@ -4,19 +4,7 @@
 # HTTP context does not exist yet.  Run by tests/e2e/run.sh.
 set -u
 quest=$1
-export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
-tmp=$(mktemp -d)
-pid=
-cleanup() {
-    [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-fail() {
-    echo "FAIL: $*" >&2
-    sed 's/^/  server stderr: /' "$tmp/err" >&2
-    exit 1
-}
+. "$(dirname "$0")/lib.sh"
 
 for round in 1 2 3; do
     port=$((20000 + RANDOM % 20000))
@@ -31,8 +19,6 @@ for round in 1 2 3; do
         sleep 0.05
     done
     [ "$body" = ready ] || fail "round $round: got '$body' instead of the app's answer"
-    kill -TERM "$pid"
-    wait "$pid" || fail "round $round: exit status after SIGTERM"
-    pid=
+    serve_stop || fail "round $round: exit status $? after SIGTERM"
 done
 echo ok

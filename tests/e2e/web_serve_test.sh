@@ -4,36 +4,8 @@
 # traversal), 404 pages.  Serves examples/web/app.q.  Run by tests/e2e/run.sh.
 set -u
 quest=$1
-export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
-tmp=$(mktemp -d)
-pid=
-cleanup() {
-    [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-fail() {
-    echo "FAIL: $*" >&2
-    sed 's/^/  server stderr: /' "$tmp/err" >&2
-    exit 1
-}
-check() { [ "$2" = "$3" ] || fail "$1: got '$2', expected '$3'"; }
-
-for attempt in 1 2 3 4 5; do
-    port=$((20000 + RANDOM % 20000))
-    "$quest" serve --port "$port" --workers 2 examples/web/app.q >"$tmp/out" 2>"$tmp/err" &
-    pid=$!
-    up=
-    for _ in $(seq 50); do
-        curl -s -o /dev/null "http://127.0.0.1:$port/" && { up=1; break; }
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    [ -n "$up" ] && break
-    kill -9 "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; pid=
-done
-[ -n "$pid" ] || fail "server did not start"
-url=http://127.0.0.1:$port
+. "$(dirname "$0")/lib.sh"
+serve_start --workers 2 examples/web/app.q
 
 check "home" "$(curl -s -o /dev/null -w '%{http_code}' "$url/")" 200
 curl -s -i "$url/" | grep -qi '^x-response-time:' || fail "after-middleware header missing"
@@ -51,7 +23,5 @@ check "conditional GET" "$(curl -s -o /dev/null -w '%{http_code}' -H "If-None-Ma
 check "range" "$(curl -s -r 0-3 "$url/static/style.css" | wc -c | tr -d ' ')" 4
 check "traversal" "$(curl -s -o /dev/null -w '%{http_code}' --path-as-is "$url/static/../app.q")" 404
 
-kill -TERM "$pid"
-wait "$pid" || fail "exit status after SIGTERM"
-pid=
+serve_stop || fail "exit status $? after SIGTERM"
 echo ok

@@ -187,6 +187,22 @@ describe("stringify", fun ()
                   "{\"a\":[true,null],\"b\":1,\"c\":{\"x\":1,\"y\":2}}")
     end)
 
+    it("sorts the keys of large and nested objects", fun ()
+        # More keys open at once than the writer's first scratch space holds.
+        let inner = {}
+        let expected_inner = []
+        for i in 0 to 39
+            let k = "k" .. (99 - i).str()
+            inner[k] = i
+        end
+        for i in 60 to 99
+            expected_inner.push("\"k" .. i.str() .. "\":" .. (99 - i).str())
+        end
+        let outer = {"z": 1, "m": inner, "a": {"q": inner, "b": 2}}
+        let text = "{" .. expected_inner.join(",") .. "}"
+        assert_eq(json.stringify(outer), "{\"a\":{\"b\":2,\"q\":" .. text .. "},\"m\":" .. text .. ",\"z\":1}")
+    end)
+
     it("pretty prints with two spaces, or the indent given", fun ()
         let data = {"name": "Bob", "scores": [95, 87], "empty": [], "none": {}}
         let expected = "{\n  \"empty\": [],\n  \"name\": \"Bob\",\n  \"none\": {},\n  \"scores\": [\n    95,\n    87\n  ]\n}"
