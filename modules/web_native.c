@@ -3,6 +3,7 @@
  * overlay of this module, so both land in one `web` namespace.
  *
  *   web.websocket(path, handler, protocols: [...], origins: [...])
+ *       (path: exact, or a std/web/router pattern such as "/rooms/{id<int>}")
  *   web.publish(topic, message)
  *
  * Registration only records the route; `quest serve` reads the list with
@@ -51,6 +52,18 @@ static bool str_list_kw(qvm *vm, qdict *kw, const char *name, qval *out)
     return true;
 }
 
+/* A path with parameters must parse as a std/web/router pattern (the
+ * server matches it with a Router): a malformed one fails here, at
+ * registration, with the router's ValueErr. */
+static bool check_pattern(qvm *vm, qval path)
+{
+    const qstr *p = AS_STR(path);
+    if (!memchr(p->data, '{', p->len) && !memchr(p->data, '*', p->len))
+        return true;
+    qval router = vm_import(vm, "std/web/router");
+    return !IS_EXC(router) && !IS_EXC(vm_invoke(vm, router, "parse_pattern", 1, &path));
+}
+
 /* web.websocket(path, handler, protocols: nil, origins: nil) */
 static qval web_websocket(qvm *vm, qval self, int argc, qval *argv)
 {
@@ -60,6 +73,8 @@ static qval web_websocket(qvm *vm, qval self, int argc, qval *argv)
         return qv_exc();
     if (!path->len || path->data[0] != '/')
         return vm_raise(vm, E_VALUE, "web.websocket: the path must start with '/', got '%s'", path->data);
+    if (!check_pattern(vm, argv[0]))
+        return qv_exc();
     if (!vm_is_callable(argv[1]))
         return vm_raise(vm, E_TYPE, "web.websocket: the handler must be a function, got %s", vm_cls_name(argv[1]));
     qdict *kw = vm_kwargs(vm);

@@ -1,14 +1,11 @@
-/* srv_ws.c — WebSocket connections: the handshake for the paths the app
+/* srv_ws.c — WebSocket sessions: the handshake for the paths the app
  * registered (web.websocket, or its top-level handle_websocket), one
  * session per connection, and the WebSocket object Quest code holds.
+ * srv_ws_wire.c moves the session's frames on its socket.
  *
- * The wire is h2o's websocket.h on wslay (stack.md §2).  h2o frees its
- * connection object when it reports the close (the arg == NULL callback),
- * and h2o_websocket_proceed() may report it from inside, so the session
- * keeps the pointer and clears it there; nothing touches `conn` after a
- * proceed without checking again.  Callbacks from h2o never run Quest code:
- * a received message is offered into the session's channel, which wakes
- * the handler through the scheduler once the callback has returned.
+ * A received message is offered into the session's channel from the
+ * wire's callbacks, which never run Quest code: the channel wakes the
+ * handler through the scheduler once the callback has returned.
  *
  * The handler is called as handler(ws, req) inside a scope task, like an
  * HTTP request's (srv_request.c): whatever it starts belongs to the
@@ -16,16 +13,14 @@
  * raises with 1011; when the client leaves first, recv() returns nil and
  * a handler still running after HANDLER_GRACE seconds is cancelled.
  *
- * Limits: messages over ws_max_message_size close with 1009 (wslay does
- * it); more than ws_max_send_queue bytes waiting for a slow client, or more
+ * Limits: messages over ws_max_message_size close with 1009 (the wire);
+ * more than ws_max_send_queue bytes waiting for a slow client, or more
  * than ws_max_recv_queue messages waiting for a slow handler, close with
  * 1008; a close handshake the client does not finish in CLOSE_TIMEOUT
  * seconds ends with the socket.  One timer per worker (the sweep) sends
  * pings and enforces the timeouts. */
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <h2o/websocket.h>
 
@@ -33,38 +28,12 @@
 
 #define CLOSE_TIMEOUT 5.0   /* seconds for the client to answer our close frame */
 #define HANDLER_GRACE 5.0   /* seconds a handler may run on after its client left */
-#define LINGER_MS 1000      /* after a protocol error: how long to drain the client's data */
-
-typedef enum { WS_OPEN, WS_CLOSING, WS_CLOSED } srv_ws_phase;
-
-struct srv_ws {
-    srv_worker *w;
-    h2o_websocket_conn_t *conn; /* NULL once the connection is closed */
-    qcdata *obj;                /* the WebSocket object; frees this record when collected */
-    qchannel *inbox;            /* received messages, for recv() and async.select */
-    qval request;               /* the handshake request as a Dict */
-    qstr *path, *protocol;      /* protocol: the chosen subprotocol, or NULL */
-    qarray *topics;             /* subscribed topics (NULL: none yet) */
-    qtask *scope;               /* owns what the handler starts; NULL once it has finished */
-    qtask *handler;             /* the handler's Task while it runs */
-    int64_t id;
-    uint32_t slot;              /* index in state->live */
-    bool listed;                /* in state->live (a GC root) */
-    bool ping_due;              /* a ping went out and no pong came back yet */
-    uint8_t phase;              /* srv_ws_phase */
-    uint16_t close_code;        /* what the client's close frame said (1006: none) */
-    uint16_t close_out;         /* our close code, while it waits for the queue to drain */
-    qstr *close_reason;         /* ... and its reason */
-    char *out;                  /* frames on their way to the socket (one write) */
-    size_t out_len, out_cap;
-    bool batching;              /* inside flush(): collect every queued frame */
-    double last_recv, ping_sent, since; /* since: when the phase began */
-};
 
 /* ---- the record and its object ------------------------------------------------------ */
 
 static void ws_finalize(void *data)
 {
+    srv_wire_free(data);
     free(data);
 }
 
@@ -73,6 +42,7 @@ static void ws_mark(qvm *vm, void *data)
     srv_ws *s = data;
     vm_mark_obj(vm, (qobj *)s->inbox);
     vm_mark_value(vm, s->request);
+    vm_mark_value(vm, s->params);
     vm_mark_obj(vm, (qobj *)s->path);
     vm_mark_obj(vm, (qobj *)s->protocol);
     vm_mark_obj(vm, (qobj *)s->topics);
@@ -103,9 +73,11 @@ static void list(srv_ws *s)
     s->listed = true;
 }
 
+/* A session leaves the list once its connection is closed (and its 101
+ * no longer being written) and its handler has finished. */
 static void unlist_if_over(srv_ws *s)
 {
-    if (!s->listed || s->phase != WS_CLOSED || s->scope)
+    if (!s->listed || s->phase != WS_CLOSED || s->scope || s->upgrading)
         return;
     qarray *live = s->w->ws->live;
     uint32_t last = live->len - 1;
@@ -117,130 +89,23 @@ static void unlist_if_over(srv_ws *s)
     s->listed = false;
 }
 
-/* ---- the wire ------------------------------------------------------------------------- */
+/* ---- closing and messages ------------------------------------------------------------- */
 
 static void on_closer(uv_prepare_t *p);
-static void on_ws_message(h2o_websocket_conn_t *conn, const struct wslay_event_on_msg_recv_arg *arg);
-
-/* Writing.  h2o 2.2.5's own send callback writes every piece wslay hands
- * it (a frame header, then its payload) with its own write(2), one at a
- * time, a loop turn apart.  Ours collects them: inside flush() every frame
- * wslay has queued goes into one buffer and one write; when h2o's proceed
- * sends by itself (a pong, a close reply, or right after the 101), each
- * frame goes out whole.  One write is in flight at a time, as in h2o. */
-#define OUT_MAX (256u << 10)  /* bytes gathered into one write */
-
-static void on_written(h2o_socket_t *sock, const char *err);
-
-static void out_append(srv_ws *s, const void *data, size_t len)
-{
-    if (s->out_len + len > s->out_cap) {
-        size_t cap = s->out_cap ? s->out_cap : 256;
-        while (cap < s->out_len + len)
-            cap *= 2;
-        char *p = realloc(s->out, cap);
-        if (!p)
-            abort();
-        s->out = p;
-        s->out_cap = cap;
-    }
-    memcpy(s->out + s->out_len, data, len);
-    s->out_len += len;
-}
-
-static void out_free(srv_ws *s)
-{
-    free(s->out);
-    s->out = NULL;
-    s->out_len = s->out_cap = 0;
-}
-
-/* With no write in flight the bytes go to the kernel at once, as
- * uv_try_write would (saving libuv's write request, its completion turn and
- * an epoll_ctl per message); only what the kernel does not take goes
- * through h2o's asynchronous write. */
-static void write_out(srv_ws *s)
-{
-    int fd = h2o_socket_get_fd(s->conn->sock);
-    ssize_t n;
-    do
-        n = fd >= 0 ? write(fd, s->out, s->out_len) : -1;
-    while (n < 0 && errno == EINTR);
-    if (n == (ssize_t)s->out_len) {
-        s->out_len = 0;
-        if (s->out_cap > 4096) /* an idle connection keeps no big buffer */
-            out_free(s);
-        return;
-    }
-    if (n > 0) {
-        memmove(s->out, s->out + n, s->out_len - (size_t)n);
-        s->out_len -= (size_t)n;
-    }
-    h2o_iovec_t buf = h2o_iovec_init(s->out, s->out_len);
-    h2o_socket_write(s->conn->sock, &buf, 1, on_written); /* reports errors too */
-}
-
-static ssize_t on_wslay_send(wslay_event_context_ptr ctx, const uint8_t *data, size_t len, int flags, void *user)
-{
-    h2o_websocket_conn_t *conn = user;
-    srv_ws *s = conn->data;
-    if (h2o_socket_is_writing(conn->sock) || (s->out_len && s->out_len + len > OUT_MAX)) {
-        wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
-        return -1;
-    }
-    out_append(s, data, len);
-    if (!s->batching && !(flags & WSLAY_MSG_MORE))
-        write_out(s);
-    return (ssize_t)len;
-}
-
-/* Send what wslay has queued, in one write, and let h2o go on reading (or
- * close, when both sides are done).  May close the connection. */
-static void flush(srv_ws *s)
-{
-    if (!s->conn || !s->conn->sock)
-        return; /* before the 101 is out: h2o sends the queue after it */
-    if (!h2o_socket_is_writing(s->conn->sock)) {
-        s->batching = true;
-        int r = wslay_event_send(s->conn->ws_ctx);
-        s->batching = false;
-        if (r == 0 && s->out_len)
-            write_out(s);
-    }
-    h2o_websocket_proceed(s->conn);
-}
-
-static void on_written(h2o_socket_t *sock, const char *err)
-{
-    h2o_websocket_conn_t *conn = sock->data;
-    srv_ws *s = conn->data;
-    s->out_len = 0;
-    if (s->out_cap > 4096) /* an idle connection keeps no big buffer */
-        out_free(s);
-    if (err) {
-        on_ws_message(conn, NULL);
-        return;
-    }
-    flush(s);
-}
-
-static void queue_close(srv_ws *s, uint16_t code, const char *reason, size_t len)
-{
-    wslay_event_queue_close(s->conn->ws_ctx, code, (const uint8_t *)reason, len);
-}
 
 /* Close from our side: the close frame goes out once what the handler sent
  * before has gone (wslay would put it first), or at once when `urgent` (a
  * client too slow to read them).  The connection ends when the client
- * answers, or at CLOSE_TIMEOUT.  Safe inside wslay's callbacks. */
+ * answers, or at CLOSE_TIMEOUT.  Safe inside the wire's callbacks; the
+ * caller flushes. */
 static void start_close(srv_ws *s, uint16_t code, const char *reason, bool urgent)
 {
     if (s->phase != WS_OPEN)
         return;
     s->phase = WS_CLOSING;
     s->since = loop_now(s->w);
-    if (urgent || !wslay_event_get_queued_msg_count(s->conn->ws_ctx)) {
-        queue_close(s, code, reason, strlen(reason));
+    if (urgent || !srv_wire_queued(s, NULL)) {
+        srv_wire_close_frame(s, code, reason, strlen(reason));
         return;
     }
     srv_ws_state *st = s->w->ws;
@@ -259,14 +124,14 @@ static void on_closer(uv_prepare_t *p)
     uint32_t kept = 0, n = closing->len;
     for (uint32_t i = 0; i < n; i++) {
         srv_ws *s = srv_ws_session(closing->items[i]);
-        if (s->conn && wslay_event_get_queued_msg_count(s->conn->ws_ctx)) {
+        if (s->ctx && srv_wire_queued(s, NULL)) {
             closing->items[kept++] = closing->items[i];
             continue;
         }
-        if (s->conn) {
-            queue_close(s, s->close_out, s->close_reason->data, s->close_reason->len);
+        if (s->ctx) {
+            srv_wire_close_frame(s, s->close_out, s->close_reason->data, s->close_reason->len);
             s->close_reason = NULL;
-            flush(s);
+            srv_wire_flush(s);
         }
     }
     closing->len = kept;
@@ -281,169 +146,62 @@ static void unsubscribe_all(srv_ws *s)
     s->topics = NULL;
 }
 
-/* After a protocol error (1009, 1007, 1002) wslay stops reading and h2o
- * would close the socket as soon as the close frame is written.  Data the
- * client is still sending would then turn the close into a reset, which
- * can destroy the close frame before the client reads it: so the socket
- * lingers, discarding input, until the client hangs up or LINGER_MS. */
-typedef struct srv_linger {
-    uv_timer_t timer;
-    h2o_socket_t *sock;
-} srv_linger;
-
-static void linger_free(uv_handle_t *h)
+/* The connection is gone: wake the handler's recv() with nil.  (Called
+ * again when a 101 that was being written completes.) */
+void srv_ws_gone(srv_ws *s)
 {
-    free(h->data);
-}
-
-static void linger_end(srv_linger *l)
-{
-    h2o_socket_close(l->sock);
-    uv_close((uv_handle_t *)&l->timer, linger_free);
-}
-
-static void on_linger_read(h2o_socket_t *sock, const char *err)
-{
-    if (err) {
-        linger_end(sock->data);
-        return;
+    if (s->phase != WS_CLOSED) {
+        s->phase = WS_CLOSED;
+        s->since = loop_now(s->w);
+        unsubscribe_all(s);
+        channel_close(s->w->vm, s->inbox);
     }
-    h2o_buffer_consume(&sock->input, sock->input->size);
-}
-
-static void on_linger_timeout(uv_timer_t *t)
-{
-    srv_linger *l = t->data;
-    h2o_socket_read_stop(l->sock);
-    linger_end(l);
-}
-
-static void linger(srv_worker *w, h2o_socket_t *sock)
-{
-    srv_linger *l = malloc(sizeof *l);
-    if (!l)
-        abort();
-    l->sock = sock;
-    sock->data = l;
-    uv_timer_init(&w->loop, &l->timer);
-    l->timer.data = l;
-    uv_timer_start(&l->timer, on_linger_timeout, LINGER_MS, 0);
-    h2o_buffer_consume(&sock->input, sock->input->size);
-    h2o_socket_read_start(sock, on_linger_read);
-}
-
-/* The connection is gone (closed by either side, broken, or cut by us with
- * `forced`): free h2o's side and wake the handler's recv() with nil. */
-static void session_closed(srv_ws *s, bool forced)
-{
-    h2o_websocket_conn_t *conn = s->conn;
-    s->conn = NULL;
-    s->close_code = wslay_event_get_status_code_received(conn->ws_ctx);
-    /* (Not while a write is in flight: its completion would find our record
-     * in sock->data; h2o's close cancels that write cleanly.) */
-    if (!forced && conn->sock && !h2o_socket_is_writing(conn->sock) &&
-        !wslay_event_get_close_received(conn->ws_ctx)) {
-        linger(s->w, conn->sock);
-        conn->sock = NULL; /* ours now: h2o_websocket_close leaves it */
-    }
-    h2o_websocket_close(conn);
-    out_free(s); /* the socket is closed or lingers: nothing writes from it */
-    s->phase = WS_CLOSED;
-    s->since = loop_now(s->w);
-    unsubscribe_all(s);
-    channel_close(s->w->vm, s->inbox);
     unlist_if_over(s);
 }
 
-static void on_ws_message(h2o_websocket_conn_t *conn, const struct wslay_event_on_msg_recv_arg *arg)
+/* A message from the client: into the inbox, or, when the handler has
+ * left too many unread, the connection closes with 1008. */
+void srv_ws_received(srv_ws *s, int opcode, const void *data, size_t len)
 {
-    srv_ws *s = conn->data;
-    if (!arg) {
-        session_closed(s, false);
-        return;
-    }
     qvm *vm = s->w->vm;
-    qval v;
-    switch (arg->opcode) {
-    case WSLAY_TEXT_FRAME: /* wslay has checked the UTF-8 (1007 otherwise) */
-        v = qv_obj(str_new(vm, (const char *)arg->msg, arg->msg_length));
-        break;
-    case WSLAY_BINARY_FRAME:
-        v = qv_obj(bytes_new(vm, arg->msg, arg->msg_length));
-        break;
-    case WSLAY_PONG:
-        s->ping_due = false;
-        return;
-    default: /* ping and close: wslay answers them itself */
-        return;
-    }
+    qval v = opcode == WSLAY_TEXT_FRAME ? qv_obj(str_new(vm, data, len)) : qv_obj(bytes_new(vm, data, len));
     s->last_recv = loop_now(s->w);
     if (!channel_offer(vm, s->inbox, v) && s->phase == WS_OPEN)
         start_close(s, 1008, "too many unread messages", true);
 }
 
-/* Queue one message; false when closed, or when the client reads too
- * slowly (it is then closed with 1008).  The caller flushes. */
-static bool queue_message(srv_ws *s, int opcode, const void *data, size_t len)
+void srv_ws_pong(srv_ws *s)
+{
+    s->ping_due = false;
+}
+
+/* Send one message: at once when nothing waits before it, else queued
+ * behind the others, within ws_max_send_queue (a client that reads too
+ * slowly is closed with 1008).  False when closed or too slow. */
+bool srv_ws_deliver(srv_ws *s, const char *data, size_t len, bool text)
 {
     if (s->phase != WS_OPEN)
         return false;
-    wslay_event_context_ptr ctx = s->conn->ws_ctx;
-    if (wslay_event_get_queued_msg_length(ctx) + len > s->w->cfg->ws_max_send_queue) {
-        start_close(s, 1008, "client too slow", true);
-        return false;
-    }
-    struct wslay_event_msg m = {(uint8_t)opcode, data, len};
-    return wslay_event_queue_msg(ctx, &m) == 0;
-}
-
-/* The common case, nothing waiting in wslay and no write in flight: frame
- * the message here (a server's frames are unmasked: a 2-10 byte header,
- * then the payload) and write it, skipping wslay's copy into its queue and
- * h2o's proceed.  False when the message has to queue behind others. */
-static bool send_now(srv_ws *s, int opcode, const char *data, size_t len)
-{
-    h2o_websocket_conn_t *conn = s->conn;
-    if (s->phase != WS_OPEN || !conn->sock || h2o_socket_is_writing(conn->sock) || s->out_len ||
-        wslay_event_want_write(conn->ws_ctx))
-        return false;
-    uint8_t head[10];
-    size_t n = 2;
-    head[0] = (uint8_t)(0x80 | opcode); /* FIN: one frame per message */
-    if (len < 126) {
-        head[1] = (uint8_t)len;
-    } else if (len < 65536) {
-        head[1] = 126;
-        head[2] = (uint8_t)(len >> 8);
-        head[3] = (uint8_t)len;
-        n = 4;
-    } else {
-        head[1] = 127;
-        for (int i = 0; i < 8; i++)
-            head[2 + i] = (uint8_t)((uint64_t)len >> (56 - 8 * i));
-        n = 10;
-    }
-    out_append(s, head, n);
-    out_append(s, data, len);
-    write_out(s);
-    return true;
-}
-
-bool srv_ws_deliver(srv_ws *s, const char *data, size_t len, bool text)
-{
     int opcode = text ? WSLAY_TEXT_FRAME : WSLAY_BINARY_FRAME;
-    if (send_now(s, opcode, data, len))
+    if (srv_wire_send_now(s, opcode, data, len))
         return true;
-    bool ok = queue_message(s, opcode, data, len);
-    flush(s);
+    size_t queued;
+    srv_wire_queued(s, &queued);
+    bool ok;
+    if (queued + len > s->w->cfg->ws_max_send_queue) {
+        start_close(s, 1008, "client too slow", true);
+        ok = false;
+    } else {
+        ok = srv_wire_queue(s, opcode, data, len);
+    }
+    srv_wire_flush(s);
     return ok;
 }
 
 /* Cut the connection without waiting for the client. */
 static void force_close(srv_ws *s)
 {
-    if (s->conn)
-        session_closed(s, true);
+    srv_wire_cut(s, true);
 }
 
 /* ---- the handler ------------------------------------------------------------------------ */
@@ -461,7 +219,7 @@ static void handler_finished(srv_ws *s, qval r)
             srv_log_exception(w, "in a WebSocket handler");
     }
     start_close(s, IS_EXC(r) ? 1011 : 1000, "", false);
-    flush(s);
+    srv_wire_flush(s);
     qtask *scope = s->scope;
     s->scope = NULL;
     task_resolve(vm, scope, qv_nil()); /* cancels what the handler left running */
@@ -494,17 +252,50 @@ static void start_handler(srv_ws *s, qval handler)
 
 /* ---- the handshake ------------------------------------------------------------------------ */
 
-static const srv_ws_route *find_route(srv_ws_state *st, h2o_req_t *req, srv_ws_route *fallback)
+/* The route of a path with parameters, as the Router finds it (the most
+ * specific pattern wins); its captured values go to *params. */
+static const srv_ws_route *find_pattern(srv_worker *w, const char *path, size_t len, qval *params)
 {
+    srv_ws_state *st = w->ws;
+    qvm *vm = w->vm;
+    qval args[2] = {qv_obj(str_cstr(vm, "GET")), qv_nil()};
+    vm_push_root(vm, args[0]);
+    args[1] = qv_obj(str_new(vm, path, len));
+    vm_push_root(vm, args[1]);
+    qval found = vm_invoke(vm, st->router, "lookup", 2, args), index;
+    vm_pop_roots(vm, 2);
+    if (IS_EXC(found)) {
+        srv_log_exception(w, "while matching a WebSocket path");
+        return NULL;
+    }
+    if (!IS_DICT(found) || !dict_get_cstr(AS_DICT(found), "params", params) ||
+        !dict_get_cstr(AS_DICT(found), "route", &index) || !IS_DICT(index) ||
+        !dict_get_cstr(AS_DICT(index), "handler", &index) || !IS_INT(index))
+        return NULL;
+    return &st->routes[index.as.i];
+}
+
+/* The route for req's path: an exact path, else a pattern, else the
+ * app's handle_websocket; NULL when none.  *params gets the values a
+ * pattern captured (nil otherwise), and must be rooted by the caller. */
+static const srv_ws_route *find_route(srv_worker *w, h2o_req_t *req, srv_ws_route *fallback, qval *params)
+{
+    srv_ws_state *st = w->ws;
     size_t plen = req->query_at != SIZE_MAX ? req->query_at : req->path.len;
+    *params = qv_nil();
     for (int i = 0; i < st->nroutes; i++) {
         qstr *p = st->routes[i].path;
-        if (p->len == plen && memcmp(p->data, req->path.base, plen) == 0)
+        if (!st->routes[i].pattern && p->len == plen && memcmp(p->data, req->path.base, plen) == 0)
             return &st->routes[i];
+    }
+    if (!IS_NIL(st->router)) {
+        const srv_ws_route *r = find_pattern(w, req->path.base, plen, params);
+        if (r)
+            return r;
     }
     if (IS_NIL(st->fallback))
         return NULL;
-    *fallback = (srv_ws_route){NULL, st->fallback, NULL, NULL};
+    *fallback = (srv_ws_route){NULL, st->fallback, NULL, NULL, false};
     return fallback;
 }
 
@@ -565,7 +356,8 @@ static qstr *choose_protocol(h2o_req_t *req, const srv_ws_route *r)
     return NULL;
 }
 
-static srv_ws *session_new(srv_worker *w, h2o_req_t *req, qstr *protocol)
+/* params: what the route's pattern captured, or nil (then {}). */
+static srv_ws *session_new(srv_worker *w, h2o_req_t *req, qstr *protocol, qval params)
 {
     srv_ws_state *st = w->ws;
     qvm *vm = w->vm;
@@ -573,11 +365,17 @@ static srv_ws *session_new(srv_worker *w, h2o_req_t *req, qstr *protocol)
     if (!s)
         abort();
     s->w = w;
+    srv_wire_open(s);
     s->obj = cdata_new(vm, st->type, &ws_class, s);
     list(s); /* rooted from here on */
     s->id = ++st->next_id * w->cfg->workers + w->id; /* unique across workers */
     s->inbox = channel_new(vm, w->cfg->ws_max_recv_queue);
-    s->request = srv_request_dict(w, req);
+    s->request = srv_request_dict(w, req, NULL);
+    if (IS_NIL(params))
+        dict_get_cstr(AS_DICT(s->request), "params", &params);
+    else
+        dict_set_cstr(vm, AS_DICT(s->request), "params", params);
+    s->params = params;
     size_t plen = req->query_at != SIZE_MAX ? req->query_at : req->path.len;
     s->path = str_new(vm, req->path.base, plen);
     s->protocol = protocol;
@@ -594,6 +392,29 @@ static void refuse(srv_worker *w, h2o_req_t *req, int status, const char *why, d
     srv_log_access(w, req, srv_send_error(w, req, status, why), 0, started);
 }
 
+/* Answer a handshake for route r: refused (503 while draining, 403 for a
+ * foreign origin) or upgraded, with the handler started. */
+static void upgrade(srv_worker *w, h2o_req_t *req, const char *key, const srv_ws_route *r, qval params,
+                    double started)
+{
+    if (w->draining) {
+        refuse(w, req, 503, "the server is shutting down", started);
+        return;
+    }
+    if (!origin_allowed(w, req, r)) {
+        refuse(w, req, 403, "origin not allowed", started);
+        return;
+    }
+    qstr *protocol = choose_protocol(req, r);
+    srv_ws *s = session_new(w, req, protocol, params);
+    if (protocol)
+        h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("sec-websocket-protocol"), 0, NULL,
+                              h2o_strdup(&req->pool, protocol->data, protocol->len).base, protocol->len);
+    srv_log_access(w, req, 101, 0, started);
+    srv_wire_upgrade(s, req, key);
+    start_handler(s, r->handler);
+}
+
 bool srv_ws_try_upgrade(srv_worker *w, h2o_req_t *req)
 {
     srv_ws_state *st = w->ws;
@@ -606,30 +427,13 @@ bool srv_ws_try_upgrade(srv_worker *w, h2o_req_t *req)
         return true;
     }
     srv_ws_route fallback;
-    const srv_ws_route *r = key ? find_route(st, req, &fallback) : NULL;
+    qval params;
+    const srv_ws_route *r = key ? find_route(w, req, &fallback, &params) : NULL;
     if (!r)
         return false; /* not ours: the HTTP pipeline answers */
-    if (w->draining) {
-        refuse(w, req, 503, "the server is shutting down", started);
-        return true;
-    }
-    if (!origin_allowed(w, req, r)) {
-        refuse(w, req, 403, "origin not allowed", started);
-        return true;
-    }
-    qstr *protocol = choose_protocol(req, r);
-    srv_ws *s = session_new(w, req, protocol);
-    if (protocol)
-        h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("sec-websocket-protocol"), 0, NULL,
-                              h2o_strdup(&req->pool, protocol->data, protocol->len).base, protocol->len);
-    srv_log_access(w, req, 101, 0, started);
-    /* req is freed once the 101 is written: everything is copied by now. */
-    s->conn = h2o_upgrade_to_websocket(req, key, s, on_ws_message);
-    struct wslay_event_callbacks callbacks = s->conn->ws_callbacks;
-    callbacks.send_callback = on_wslay_send;
-    wslay_event_config_set_callbacks(s->conn->ws_ctx, &callbacks);
-    wslay_event_config_set_max_recv_msg_length(s->conn->ws_ctx, w->cfg->ws_max_message_size);
-    start_handler(s, r->handler);
+    vm_push_root(w->vm, params);
+    upgrade(w, req, key, r, params, started);
+    vm_pop_roots(w->vm, 1);
     return true;
 }
 
@@ -637,11 +441,10 @@ bool srv_ws_try_upgrade(srv_worker *w, h2o_req_t *req)
 
 static void send_ping(srv_ws *s, double now)
 {
-    struct wslay_event_msg m = {WSLAY_PING, (const uint8_t *)"quest", 5};
-    if (wslay_event_queue_msg(s->conn->ws_ctx, &m) == 0) {
+    if (srv_wire_ping(s)) {
         s->ping_due = true;
         s->ping_sent = now;
-        flush(s);
+        srv_wire_flush(s);
     }
 }
 
@@ -652,7 +455,7 @@ static void sweep_one(srv_ws *s, double now)
     case WS_OPEN:
         if (cfg->ws_idle_timeout > 0 && now - s->last_recv >= cfg->ws_idle_timeout) {
             start_close(s, 1001, "idle timeout", false);
-            flush(s);
+            srv_wire_flush(s);
         } else if (cfg->ws_ping_interval > 0 && now - s->ping_sent >= cfg->ws_ping_interval) {
             if (!s->ping_due) {
                 send_ping(s, now);
@@ -747,7 +550,7 @@ static qval wm_close(qvm *vm, qval self, int argc, qval *argv)
         return vm_raise(vm, E_VALUE, "WebSocket.close: the reason must fit in 123 bytes");
     srv_ws *s = self_ws(self);
     start_close(s, (uint16_t)code.as.i, why ? why->data : "", false);
-    flush(s);
+    srv_wire_flush(s);
     return qv_nil();
 }
 
@@ -823,6 +626,12 @@ static qval wp_request(qvm *vm, qval self, int argc, qval *argv)
     return self_ws(self)->request;
 }
 
+static qval wp_params(qvm *vm, qval self, int argc, qval *argv)
+{
+    (void)vm, (void)argc, (void)argv;
+    return self_ws(self)->params;
+}
+
 static qval wp_protocol(qvm *vm, qval self, int argc, qval *argv)
 {
     (void)vm, (void)argc, (void)argv;
@@ -854,6 +663,7 @@ static const qmethod_def ws_properties[] = {
     {"id", wp_id, 0, 0, false},
     {"path", wp_path, 0, 0, false},
     {"request", wp_request, 0, 0, false},
+    {"params", wp_params, 0, 0, false},
     {"protocol", wp_protocol, 0, 0, false},
     {"close_code", wp_close_code, 0, 0, false},
     {NULL, NULL, 0, 0, false},
@@ -871,6 +681,37 @@ static qarray *str_array_or_null(qdict *d, const char *key)
         if (!IS_STR(a->items[i]))
             return NULL;
     return a;
+}
+
+/* A route with parameters goes into a std/web/router Router (made with
+ * the first one, and rooted for the worker's life), its index in
+ * st->routes standing for the handler. */
+static bool add_pattern(srv_worker *w, srv_ws_state *st, qval path, int index)
+{
+    qvm *vm = w->vm;
+    if (IS_NIL(st->router)) {
+        qval module = vm_import(vm, "std/web/router"), type;
+        if (IS_EXC(module) || !dict_get_cstr(AS_MODULE(module)->globals, "Router", &type)) {
+            srv_log_exception(w, "while loading std/web/router");
+            return false;
+        }
+        qval router = vm_invoke(vm, type, "new", 0, NULL);
+        if (IS_EXC(router)) {
+            srv_log_exception(w, "while making the WebSocket router");
+            return false;
+        }
+        st->router = router;
+        vm_push_root(vm, router);
+    }
+    qval args[3] = {qv_obj(str_cstr(vm, "GET")), path, qv_int(index)};
+    vm_push_root(vm, args[0]);
+    qval r = vm_invoke(vm, st->router, "add", 3, args);
+    vm_pop_roots(vm, 1);
+    if (IS_EXC(r)) {
+        srv_log_exception(w, "while adding a WebSocket route");
+        return false;
+    }
+    return true;
 }
 
 /* web.websocket() registrations, as std/web's _ws_routes() lists them. */
@@ -897,8 +738,12 @@ static void load_routes(srv_worker *w, srv_ws_state *st)
         qdict *d = AS_DICT(a->items[i]);
         if (!dict_get_cstr(d, "path", &path) || !IS_STR(path) || !dict_get_cstr(d, "handler", &handler))
             continue;
-        st->routes[st->nroutes++] = (srv_ws_route){AS_STR(path), handler, str_array_or_null(d, "protocols"),
-                                                   str_array_or_null(d, "origins")};
+        qstr *p = AS_STR(path);
+        bool pattern = memchr(p->data, '{', p->len) || memchr(p->data, '*', p->len);
+        if (pattern && !add_pattern(w, st, path, st->nroutes))
+            continue;
+        st->routes[st->nroutes++] = (srv_ws_route){p, handler, str_array_or_null(d, "protocols"),
+                                                   str_array_or_null(d, "origins"), pattern};
     }
 }
 
@@ -914,18 +759,20 @@ void srv_ws_init(srv_worker *w)
     st->live = arr_new(vm, 16);
     st->topics = dict_new(vm);
     st->closing = arr_new(vm, 4);
-    uv_prepare_init(&w->loop, &st->closer);
-    st->closer.data = w;
-    st->routes_value = qv_nil();
-    load_routes(w, st);
-    st->fallback = vm_main_global(vm, "handle_websocket");
-    if (!vm_is_callable(st->fallback))
-        st->fallback = qv_nil();
-    /* Worker-lifetime roots, like the HTTP handler. */
+    /* Worker-lifetime roots, like the HTTP handler (before load_routes,
+     * which runs Quest code). */
     vm_push_root(vm, qv_obj(st->type));
     vm_push_root(vm, qv_obj(st->live));
     vm_push_root(vm, qv_obj(st->topics));
     vm_push_root(vm, qv_obj(st->closing));
+    uv_prepare_init(&w->loop, &st->closer);
+    st->closer.data = w;
+    st->routes_value = qv_nil();
+    st->router = qv_nil();
+    load_routes(w, st);
+    st->fallback = vm_main_global(vm, "handle_websocket");
+    if (!vm_is_callable(st->fallback))
+        st->fallback = qv_nil();
     vm_push_root(vm, st->routes_value);
     vm_push_root(vm, st->fallback);
     srv_bus_init(w);
@@ -950,7 +797,7 @@ void srv_ws_shutdown(srv_worker *w)
             continue;
         srv_ws *s = srv_ws_session(live->items[i]);
         start_close(s, 1001, "server shutting down", false);
-        flush(s);
+        srv_wire_flush(s);
     }
     vm_run_ready(w->vm);
 }

@@ -23,6 +23,10 @@
 # idle-client.mjs and held; the server's RSS before and after they are open
 # (2 s after, so timers have run) gives the bytes per idle connection.
 #
+# After each table a line sets quest against its targets: messages/s
+# at least the C echo's, CPU per message under 0.6x Node's, under 16 KiB
+# per idle connection.
+#
 # Settings: BENCH_SECONDS (10), BENCH_QUIET_WAIT (10), BENCH_WS_SERVERS (all),
 # IDLE_CONNS (10000).  Peers that cannot run are skipped.  Raw output stays
 # in a /tmp/quest-ws-bench.* directory, named at the end.  Exits non-zero
@@ -47,6 +51,7 @@ for tool in node taskset curl; do
 done
 
 work=$(mktemp -d /tmp/quest-ws-bench.XXXXXX)
+declare -A echo_rate echo_cpu idle_bytes # per server, for the summary lines
 server_pid=
 failed=0
 trap 'stop_server' EXIT
@@ -138,16 +143,17 @@ echo_run() {
         [ "$foreign" -le "$limit" ] && break
         echo "    (try $try: other processes used $foreign jiffies; repeating)" >&2
     done
-    local rate p50 p99 ccpu errors
+    local rate p50 p99 ccpu errors per_msg
     rate=$(json_field "$out" msgs_per_s)
     p50=$(json_field "$out" rtt_us_p50)
     p99=$(json_field "$out" rtt_us_p99)
     ccpu=$(json_field "$out" client_cpu_pct)
     errors=$(json_field "$out" errors)
     # the server also echoed during the client's 0.2 s start
-    printf '%-9s %10s %8s %8s %12s %8s%% %8s%% %8s%% %7s\n' "$name" "${rate:--}" "${p50:--}" "${p99:--}" \
-        "$(awk -v j=$((j1 - j0)) -v r="${rate:-0}" -v s="$seconds" -v hz="$hz" \
-            'BEGIN { if (r > 0) printf "%.2f", j * 1e6 / hz / (r * (s + 0.2)); else printf "-" }')" \
+    per_msg=$(awk -v j=$((j1 - j0)) -v r="${rate:-0}" -v s="$seconds" -v hz="$hz" \
+        'BEGIN { if (r > 0) printf "%.2f", j * 1e6 / hz / (r * (s + 0.2)); else printf "-" }')
+    echo_rate[$name]=${rate:--} echo_cpu[$name]=$per_msg
+    printf '%-9s %10s %8s %8s %12s %8s%% %8s%% %8s%% %7s\n' "$name" "${rate:--}" "${p50:--}" "${p99:--}" "$per_msg" \
         "$(awk -v j=$((j1 - j0)) -v s="$seconds" -v hz="$hz" 'BEGIN { printf "%.0f", 100 * j / hz / (s + 0.2) }')" \
         "${ccpu:--}" \
         "$(awk -v f="$foreign" -v all=$((2 * hz * (seconds + 1))) 'BEGIN { printf "%.0f", 100 * f / all }')" \
@@ -165,6 +171,7 @@ idle_run() {
     "${client[@]}" --duration 1 --warmup 0.2 >/dev/null 2>&1 # every code path once
     sleep 1
     r0=$(rss_kib)
+    : >"$out" # (before the client writes it: the wait below reads it)
     taskset -c 1 node "$here/idle-client.mjs" --url "$url" --conns "$idle_conns" --hold 4 >"$out" 2>&1 &
     cpid=$!
     for ((i = 0; i < 600; i++)); do
@@ -175,9 +182,13 @@ idle_run() {
     sleep 2
     r1=$(rss_kib)
     wait "$cpid"
-    printf '%-9s %10s %10s %12s   %s\n' "$name" "$r0" "$r1" \
-        "$(awk -v a="$r0" -v b="$r1" -v n="$idle_conns" 'BEGIN { printf "%.0f", (b - a) * 1024 / n }')" \
-        "$(head -1 "$out")"
+    idle_bytes[$name]=$(awk -v a="$r0" -v b="$r1" -v n="$idle_conns" 'BEGIN { printf "%.0f", (b - a) * 1024 / n }')
+    printf '%-9s %10s %10s %12s   %s\n' "$name" "$r0" "$r1" "${idle_bytes[$name]}" "$(head -1 "$out")"
+}
+
+# ratio A B: A / B to two places, or "-" when either is missing.
+ratio() {
+    awk -v a="$1" -v b="$2" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.2f", a / b; else printf "-" }'
 }
 
 echo "WebSocket echo: 64 connections, 32-byte messages, 1 in flight each, ${seconds}s; server on CPU 0, client on CPU 1"
@@ -195,6 +206,8 @@ for s in $servers; do
     echo_run "$s" || { [ "$s" = quest ] && failed=1; }
     stop_server
 done
+echo "quest against the targets: messages/s $(ratio "${echo_rate[quest]:-}" "${echo_rate[c-epoll]:-}")x the C" \
+    "echo's (at least 1), CPU per message $(ratio "${echo_cpu[quest]:-}" "${echo_cpu[node]:-}")x Node's (under 0.6)"
 
 echo
 echo "Idle connections: $idle_conns held open, server RSS in KiB"
@@ -206,5 +219,7 @@ for s in $servers; do
     idle_run "$s"
     stop_server
 done
+echo "quest against the target: $(awk -v b="${idle_bytes[quest]:-}" 'BEGIN { if (b != "") printf "%.1f", b / 1024; else printf "-" }')" \
+    "KiB per idle connection (under 16)"
 echo "raw output: $work"
 exit "$failed"

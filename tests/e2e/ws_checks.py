@@ -125,6 +125,26 @@ async def handshake():
     expect("plain HTTP beside WebSockets", post("/plain"), "plain http /plain")
 
 
+async def patterns():
+    async def hello(path):
+        async with websockets.connect(url(path)) as ws:
+            return json.loads(await recv(ws))
+
+    expect("pattern", await hello("/rooms/blue/7?x=1"),
+           {"route": "room", "params": {"room": "blue", "n": 7}, "same": True})
+    expect("more specific pattern", await hello("/rooms/lobby/3"), {"route": "lobby", "params": {"n": 3}})
+    expect("percent-decoded capture", (await hello("/rooms/a%20b/1"))["params"]["room"], "a b")
+    expect("path capture", await hello("/files/a/b.txt"), {"route": "files", "params": {"rest": "a/b.txt"}})
+    for path in ["/rooms/blue/seven", "/rooms/blue", "/rooms/blue/7/extra"]:
+        async with websockets.connect(url(path)) as ws:
+            expect(f"no pattern matches {path}", await recv(ws), f"fallback {path}")
+    async with websockets.connect(url("/echo")) as ws:  # exact paths still answer
+        await ws.send("exact")
+        expect("exact route beside patterns", await recv(ws), "exact")
+    async with websockets.connect(url("/info")) as ws:
+        expect("params of an exact route", json.loads(await recv(ws))["params"], {})
+
+
 async def select():
     async with websockets.connect(url("/select")) as ws:
         await ws.send("first")
@@ -223,6 +243,93 @@ async def abrupt():
     post("/publish?topic=gone", b"anyone?")
     await asyncio.sleep(0.3)
     await echo()  # still serving
+
+
+def raw_connect(path="/echo"):
+    """A plain socket past the handshake, for frames no library would send."""
+    s = socket.create_connection(("127.0.0.1", PORT), timeout=LIMIT)
+    s.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+              "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n".encode())
+    head = b""
+    while b"\r\n\r\n" not in head:
+        head += s.recv(1)
+    if not head.startswith(b"HTTP/1.1 101"):
+        raise CheckFailed(f"handshake: {head!r}")
+    return s
+
+
+def frame(opcode, payload, fin=True, rsv=0, masked=True):
+    """A client frame: FIN, RSV, opcode; the payload masked with a fixed key."""
+    head = bytes([(0x80 if fin else 0) | rsv << 4 | opcode])
+    n = len(payload)
+    bit = 0x80 if masked else 0
+    if n < 126:
+        head += bytes([bit | n])
+    elif n < 65536:
+        head += bytes([bit | 126]) + n.to_bytes(2, "big")
+    else:
+        head += bytes([bit | 127]) + n.to_bytes(8, "big")
+    if not masked:
+        return head + payload
+    key = b"\x37\xfa\x21\x3d"
+    return head + key + bytes(b ^ key[i % 4] for i, b in enumerate(payload))
+
+
+def read_frame(s):
+    """The next server frame as (opcode, payload)."""
+    def exactly(n):
+        data = b""
+        while len(data) < n:
+            chunk = s.recv(n - len(data))
+            if not chunk:
+                raise CheckFailed("the server hung up before a whole frame")
+            data += chunk
+        return data
+    b0, b1 = exactly(2)
+    n = b1 & 127
+    if n == 126:
+        n = int.from_bytes(exactly(2), "big")
+    elif n == 127:
+        n = int.from_bytes(exactly(8), "big")
+    return b0 & 15, exactly(n)
+
+
+def close_code_of(payload):
+    return int.from_bytes(payload[:2], "big")
+
+
+async def raw_frames():
+    """Frames as they come off the wire: several in one segment, one split
+    byte by byte, control frames inside a fragmented message, and frames
+    that break the protocol (refused with 1007 and 1002)."""
+    s = raw_connect()
+    s.sendall(frame(1, b"one") + frame(2, b"\x00two") + frame(1, "thr\u00e9e \u2713".encode()))
+    expect("three frames in one segment", [read_frame(s) for _ in range(3)],
+           [(1, b"one"), (2, b"\x00two"), (1, "thr\u00e9e \u2713".encode())])
+    for b in frame(1, "split \u00e9".encode() * 40):  # one byte per segment
+        s.sendall(bytes([b]))
+    expect("a frame split byte by byte", read_frame(s), (1, "split \u00e9".encode() * 40))
+    s.sendall(frame(1, b"frag", fin=False) + frame(9, b"are you there") + frame(0, b"mented", fin=False) +
+              frame(10, b"unasked pong") + frame(0, b" text"))
+    expect("pong inside a fragmented message", read_frame(s), (10, b"are you there"))
+    expect("the fragments put together", read_frame(s), (1, b"fragmented text"))
+    s.sendall(frame(1, b"after"))
+    expect("a whole frame after a fragmented message", read_frame(s), (1, b"after"))
+    s.close()
+    refused = [("invalid UTF-8", frame(1, b"ok \xc3\x28"), 1007),
+               ("a surrogate in UTF-8", frame(1, b"\xed\xa0\x80"), 1007),
+               ("an unmasked frame", frame(1, b"plain", masked=False), 1002),
+               ("an RSV bit", frame(1, b"x", rsv=2), 1002),
+               ("a continuation with nothing to continue", frame(0, b"x"), 1002),
+               ("a text frame inside a fragmented message", frame(1, b"a", fin=False) + frame(1, b"b"), 1002)]
+    for what, bad, code in refused:
+        s = raw_connect()
+        s.sendall(frame(1, b"fine"))
+        expect(f"the frame before {what}", read_frame(s), (1, b"fine"))
+        s.sendall(bad)
+        op, payload = read_frame(s)
+        expect(f"{what}: close", (op, close_code_of(payload)), (8, code))
+        s.close()
 
 
 async def no_pong():

@@ -1,68 +1,27 @@
 #!/bin/bash
 # WebSockets end to end: serve tests/e2e/apps/ws.q on 127.0.0.1 with two
 # workers and drive it with a real client (Debian's python3-websockets, via
-# tests/e2e/ws_checks.py): echo, fragments, limits and close codes both
-# ways, subprotocols and origins, async.select, pub/sub across workers,
-# slow handlers and slow readers (with the server's RSS watched), clients
-# that vanish, pings, the idle timeout, and 1001 on SIGTERM.  Run by
-# tests/e2e/run.sh; under an ASan build it checks the server's stderr.
+# tests/e2e/ws_checks.py): echo, fragments, raw frames (batched, split,
+# control frames among fragments, protocol errors), limits and close codes
+# both ways, subprotocols and origins, route patterns, async.select,
+# pub/sub across workers, slow handlers and slow readers (with the
+# server's RSS watched), clients that vanish, pings, the idle timeout, and
+# 1001 on SIGTERM.  Run by tests/e2e/run.sh; under an ASan build it checks
+# the server's stderr.
 set -u
 quest=$1
-export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
+. "$(dirname "$0")/lib.sh"
 app=tests/e2e/apps/ws.q
 py=/usr/bin/python3 # Debian's, where python3-websockets is
-tmp=$(mktemp -d)
-pid=
 cpid=
-cleanup() {
+e2e_on_exit() {
     [ -n "$cpid" ] && kill -9 "$cpid" 2>/dev/null
-    [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-fail() {
-    echo "FAIL: $*" >&2
-    [ -f "$tmp/err" ] && sed 's/^/  server stderr: /' "$tmp/err" | tail -40 >&2
-    exit 1
 }
 
 if ! "$py" -c 'import websockets' 2>/dev/null; then
     echo "ws_test: needs python3-websockets (scripts/bootstrap installs it)" >&2
     exit 1
 fi
-
-# start ARGS...: serve $app on a free port; sets $pid and $port.
-start() {
-    for attempt in 1 2 3 4 5; do
-        port=$((20000 + RANDOM % 20000))
-        "$quest" serve --port "$port" --workers 2 "$@" "$app" >"$tmp/out" 2>"$tmp/err" &
-        pid=$!
-        for _ in $(seq 100); do
-            if curl -s -o /dev/null "http://127.0.0.1:$port/"; then
-                return 0
-            fi
-            kill -0 "$pid" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill -9 "$pid" 2>/dev/null
-        wait "$pid" 2>/dev/null
-    done
-    fail "server did not start"
-}
-
-# stop: SIGTERM, then the exit status (99: a sanitizer complained).
-stop() {
-    kill -TERM "$pid"
-    wait "$pid"
-    local status=$?
-    pid=
-    if grep -q "Sanitizer" "$tmp/err"; then
-        sed 's/^/  server stderr: /' "$tmp/err" >&2
-        return 99
-    fi
-    return $status
-}
 
 checks() {
     "$py" tests/e2e/ws_checks.py "$port" "$@" || fail "checks $*"
@@ -74,9 +33,9 @@ rss_kib() {
 
 export QUEST_WS_MAX_MESSAGE_SIZE=100000 QUEST_WS_MAX_RECV_QUEUE=16 QUEST_WS_MAX_SEND_QUEUE=1000000
 export QUEST_WS_PING_INTERVAL=0.3
-start
+serve_start --workers 2 "$app"
 
-checks echo fragmented oversize close_codes handshake select pubsub slow_handler slow_reader
+checks echo fragmented raw_frames oversize close_codes handshake patterns select pubsub slow_handler slow_reader
 grep -q "echo closed with 4001" "$tmp/out" || fail "the handler did not see the client's close code 4001"
 grep -q "bye: recv after close gave nil: true" "$tmp/out" || fail "recv() after the close handshake is not nil"
 grep -q "ValueErr: handler failed on purpose" "$tmp/err" || fail "a failing handler was not logged"
@@ -103,13 +62,13 @@ for _ in $(seq 50); do
     grep -q connected "$tmp/client" && break
     sleep 0.1
 done
-stop || fail "server exited non-zero after SIGTERM"
+serve_stop || fail "server exited non-zero after SIGTERM"
 wait "$cpid"
 cpid=
 grep -q "closed 1001 server shutting down" "$tmp/client" || fail "shutdown close: $(cat "$tmp/client")"
 
 # The idle timeout (pings do not count as messages).
-QUEST_WS_IDLE_TIMEOUT=0.5 start
+QUEST_WS_IDLE_TIMEOUT=0.5 serve_start --workers 2 "$app"
 checks idle
-stop || fail "idle server exited non-zero"
+serve_stop || fail "idle server exited non-zero"
 echo "ok (RSS with slow readers: ${first} KiB -> ${last} KiB)"

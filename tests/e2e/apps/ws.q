@@ -24,7 +24,7 @@ web.websocket("/protocol", async fun (ws, req)
 end, protocols: ["chat.v2", "chat.v1"])
 
 web.websocket("/info", async fun (ws, req)
-    ws.send(json.stringify({id: ws.id, path: ws.path, query: req["query"], same: ws.request["path"] == req["path"]}))
+    ws.send(json.stringify({id: ws.id, path: ws.path, query: req["query"], same: ws.request["path"] == req["path"], params: ws.params}))
     await ws.recv()
 end)
 
@@ -105,6 +105,21 @@ web.websocket("/select", async fun (ws, req)
         end
         n += 1
     end
+end)
+
+# Router patterns: the most specific route wins, its captures are in
+# ws.params and req["params"].
+web.websocket("/rooms/{room}/{n<int>}", async fun (ws, req)
+    ws.send(json.stringify({route: "room", params: ws.params, same: req["params"] == ws.params}))
+    await ws.recv()
+end)
+web.websocket("/rooms/lobby/{n<int>}", async fun (ws, req)
+    ws.send(json.stringify({route: "lobby", params: ws.params}))
+    await ws.recv()
+end)
+web.websocket("/files/{*rest}", async fun (ws, req)
+    ws.send(json.stringify({route: "files", params: ws.params}))
+    await ws.recv()
 end)
 
 # Paths nobody registered come here.
