@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "modules/toml.h"
+#include "vm/vm.h" /* hex_digit_value */
 
 #define TOML_MAX_DEPTH 256
 
@@ -315,17 +316,6 @@ static bool tp_end_of_line(tparse *tp)
 
 /* ---- strings ----------------------------------------------------------------------------- */
 
-static int tp_hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static void tb_put_utf8(tbuf *b, uint32_t cp)
 {
     char s[4];
@@ -371,7 +361,7 @@ static bool tp_escape(tparse *tp, tbuf *out)
     int n = c == 'u' ? 4 : 8;
     uint32_t cp = 0;
     for (int i = 1; i <= n; i++) {
-        int h = tp_hexval(tp_peek(tp, (size_t)i));
+        int h = hex_digit_value(tp_peek(tp, (size_t)i));
         if (h < 0)
             return tp_fail(tp, "expected %d hexadecimal digits after '\\%c'", n, c);
         cp = cp << 4 | (uint32_t)h;
@@ -652,7 +642,7 @@ static bool tp_clean_digits(const char *s, size_t n, int base, char *out, size_t
                 return false;
             continue;
         }
-        int d = tp_hexval((unsigned char)s[i]);
+        int d = hex_digit_value((unsigned char)s[i]);
         if (d < 0 || d >= base)
             return false;
         out[(*len)++] = s[i];
@@ -682,11 +672,11 @@ static toml_value *tp_prefixed_int(tparse *tp, const char *s, size_t n, char *di
     }
     uint64_t v = 0;
     for (size_t i = 0; i < len; i++) {
-        if (v > ((uint64_t)INT64_MAX - (uint64_t)tp_hexval(digits[i])) / (uint64_t)base) {
+        if (v > ((uint64_t)INT64_MAX - (uint64_t)hex_digit_value(digits[i])) / (uint64_t)base) {
             tp_fail(tp, "integer out of range '%.*s'", (int)(n > 40 ? 40 : n), s);
             return NULL;
         }
-        v = v * (uint64_t)base + (uint64_t)tp_hexval(digits[i]);
+        v = v * (uint64_t)base + (uint64_t)hex_digit_value(digits[i]);
     }
     return tp_int_value(tp, (int64_t)v);
 }

@@ -40,11 +40,6 @@ static void up_quote(qbuf *b, const char *s, size_t n, const char *safe, bool pl
     }
 }
 
-static int up_hexval(char c)
-{
-    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-}
-
 /* Length of the valid UTF-8 sequence at s (0 if there is none). */
 static size_t up_utf8_len(const char *s, size_t n)
 {
@@ -60,7 +55,7 @@ static qstr *up_unquote(qvm *vm, const char *s, size_t n, bool plus)
     buf_init(&raw);
     for (size_t i = 0; i < n; i++) {
         int hi, lo;
-        if (s[i] == '%' && i + 2 < n && (hi = up_hexval(s[i + 1])) >= 0 && (lo = up_hexval(s[i + 2])) >= 0) {
+        if (s[i] == '%' && i + 2 < n && (hi = hex_digit_value(s[i + 1])) >= 0 && (lo = hex_digit_value(s[i + 2])) >= 0) {
             buf_putc(&raw, (char)(hi << 4 | lo));
             i += 2;
         } else {

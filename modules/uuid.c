@@ -232,17 +232,6 @@ static qval uuid_v8(qvm *vm, qval self, int argc, qval *argv)
 
 /* ---- parsing ------------------------------------------------------------------------------ */
 
-static int uuid_hex(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* The 32 hex digits of s (hyphens after digit 8, 12, 16 and 20 when
  * `hyphens`) into b; NULL on success, else why not. */
 static const char *uuid_scan(const char *s, size_t n, bool hyphens, uint8_t b[16], size_t *bad)
@@ -258,7 +247,7 @@ static const char *uuid_scan(const char *s, size_t n, bool hyphens, uint8_t b[16
             d++;
             continue;
         }
-        int v = uuid_hex(s[i]);
+        int v = hex_digit_value(s[i]);
         if (v < 0) {
             *bad = i;
             return "invalid character";

@@ -724,20 +724,12 @@ static void hex_encode(qbuf *b, const unsigned char *p, size_t n)
     }
 }
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c |= 0x20;
-    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 static bool hex_decode(qbuf *b, const char *s, size_t n)
 {
     if (n % 2)
         return false;
     for (size_t i = 0; i < n; i += 2) {
-        int hi = hex_value(s[i]), lo = hex_value(s[i + 1]);
+        int hi = hex_digit_value(s[i]), lo = hex_digit_value(s[i + 1]);
         if (hi < 0 || lo < 0)
             return false;
         buf_putc(b, (char)(hi << 4 | lo));
@@ -850,7 +842,7 @@ static qval str_url_decode(qvm *vm, qval self, int argc, qval *argv)
     buf_init(&b);
     for (size_t i = 0; i < s->len; i++) {
         int hi, lo;
-        if (s->data[i] == '%' && i + 2 < s->len && (hi = hex_value(s->data[i + 1])) >= 0 && (lo = hex_value(s->data[i + 2])) >= 0) {
+        if (s->data[i] == '%' && i + 2 < s->len && (hi = hex_digit_value(s->data[i + 1])) >= 0 && (lo = hex_digit_value(s->data[i + 2])) >= 0) {
             buf_putc(&b, (char)(hi << 4 | lo));
             i += 2;
         } else {

@@ -193,6 +193,17 @@ void buf_puts(qbuf *b, const char *s);
 void buf_putc(qbuf *b, char c);
 void buf_printf(qbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 qstr *buf_to_str(qvm *vm, qbuf *b); /* frees the buffer */
+/* The value of the hexadecimal digit c, or -1 when c is not one. */
+static inline int hex_digit_value(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
 /* A whole file, NUL-terminated (*len excludes the NUL); NULL with errno set on
  * failure, EFBIG when it is larger than max bytes.  The caller frees. */
 char *buf_read_file(const char *path, size_t max, size_t *len);
@@ -323,6 +334,8 @@ typedef void (*qtask_wake_fn)(qvm *vm, qtask *waiter, qtask *source);
 
 uv_loop_t *vm_loop(qvm *vm);
 qtask *task_new_pending(qvm *vm, const char *name);
+/* The same named by a Str the caller keeps (no interning per call). */
+qtask *task_new_pending_str(qvm *vm, qstr *name);
 void task_resolve(qvm *vm, qtask *t, qval v);
 void task_reject(qvm *vm, qtask *t, qexc *e);
 void task_set_cancel(qtask *t, qtask_cancel_fn fn, void *data);

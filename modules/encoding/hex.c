@@ -64,17 +64,6 @@ static qval hex_encode_with_sep(qvm *vm, qval self, int argc, qval *argv)
     return hex_encode_with(vm, "hex.encode_with_sep", argv[0], "0123456789abcdef", sep);
 }
 
-static int hex_digit(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static bool hex_is_sep(char c)
 {
     return c == ':' || c == '-' || c == ' ' || c == '\t' || c == '\n' || c == '\r';
@@ -97,7 +86,7 @@ static hex_status hex_scan(const qstr *s, qbuf *b, char *bad)
         char c = s->data[i];
         if (hex_is_sep(c))
             continue;
-        int d = hex_digit(c);
+        int d = hex_digit_value(c);
         if (d < 0) {
             *bad = c;
             return HEX_BAD_CHAR;

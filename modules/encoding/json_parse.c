@@ -178,21 +178,13 @@ static void jp_put_utf8(jparser *jp, uint32_t cp)
     jp_sappend(jp, u, n);
 }
 
-static int jp_hexval(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c |= 0x20;
-    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 /* The four hex digits after "\u" at p, or -1 (with *bad set to the first
  * byte that is not one). */
 static long jp_hex4(const unsigned char *p, const unsigned char **bad)
 {
     long v = 0;
     for (int i = 0; i < 4; i++) {
-        int d = jp_hexval(p[i]);
+        int d = hex_digit_value(p[i]);
         if (d < 0) {
             *bad = p + i;
             return -1;

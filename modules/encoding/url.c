@@ -52,17 +52,6 @@ static qval url_encode_with(qvm *vm, const char *fname, qval v, url_mode mode)
     return qv_obj(buf_to_str(vm, &b));
 }
 
-static int url_hex(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Percent-decode s[0..n) into a new Str; NULL after raising ValueErr. */
 static qstr *url_decode_text(qvm *vm, const char *s, size_t n, bool plus_is_space)
 {
@@ -76,7 +65,7 @@ static qstr *url_decode_text(qvm *vm, const char *s, size_t n, bool plus_is_spac
                 vm_raise(vm, E_VALUE, "Invalid percent encoding: missing hex digit");
                 return NULL;
             }
-            int hi = url_hex(s[i + 1]), lo = url_hex(s[i + 2]);
+            int hi = hex_digit_value(s[i + 1]), lo = hex_digit_value(s[i + 2]);
             if (hi < 0 || lo < 0) {
                 buf_free(&b);
                 vm_raise(vm, E_VALUE, "Invalid hex digit in percent encoding: '%%%c%c'", s[i + 1],
