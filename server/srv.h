@@ -82,6 +82,11 @@ size_t srv_peer_text(h2o_req_t *req, char *out, size_t size, int *port);
  * Returns the status sent. */
 int srv_send_value(srv_worker *w, h2o_req_t *req, qval v);
 int srv_send_error(srv_worker *w, h2o_req_t *req, int status, const char *detail);
+/* `server: quest` on every response: a filter on pathconf for whatever h2o
+ * sends through its filters, and srv_add_server_header for a 101, which
+ * does not pass them. */
+void srv_server_header_filter(h2o_pathconf_t *pathconf);
+void srv_add_server_header(h2o_req_t *req);
 
 /* srv_static.c */
 void srv_static_load(srv_worker *w);

@@ -47,7 +47,7 @@ static void cache_mark(qvm *vm, void *data)
     srv_cache *c = data;
     vm_mark_obj(vm, (qobj *)c->request); /* and through it the field keys */
     qstr *fixed[] = {c->k_status, c->k_json, c->empty, c->http, c->https,
-                     c->unknown, c->http10, c->http11, c->http20};
+                     c->unknown, c->http10, c->http11, c->http20, c->request_task};
     mark_strs(vm, fixed, sizeof fixed / sizeof *fixed);
     mark_strs(vm, c->slot, SRV_S__COUNT);
     for (int i = 0; i < SRV_PEER_SLOTS; i++) {
@@ -91,6 +91,7 @@ void srv_cache_init(srv_worker *w)
     c->http10 = str_cstr(vm, "HTTP/1.0");
     c->http11 = str_cstr(vm, "HTTP/1.1");
     c->http20 = str_cstr(vm, "HTTP/2.0");
+    c->request_task = str_intern_cstr(vm, "request");
     w->cache = c;
 }
 

@@ -37,6 +37,7 @@ typedef struct srv_cache {
     qstr *k_status, *k_json;        /* response Dict keys besides headers, cookies, body */
     qstr *empty, *http, *https, *unknown;
     qstr *http10, *http11, *http20;
+    qstr *request_task;             /* the request scope task's name */
     qstr *slot[SRV_S__COUNT];
     srv_peer peer[SRV_PEER_SLOTS];  /* by connection id */
     qstr *header_name[H2O_MAX_TOKENS];  /* by h2o token, made on first use */

@@ -41,10 +41,12 @@ static void setup_h2o(h2o_globalconf_t *g, const srv_config *cfg)
     g->http1.req_timeout = (uint64_t)(cfg->keepalive_timeout * 1000);
     /* Debian's h2o has no HTTP/2 rapid-reset fix: h2c only when asked for. */
     g->http1.upgrade_to_http2 = cfg->http2;
-    g->server_name = h2o_iovec_init(H2O_STRLIT("quest"));
+    g->server_name = h2o_iovec_init(H2O_STRLIT("")); /* srv_server_header_filter sends it */
     h2o_hostconf_t *host = h2o_config_register_host(g, h2o_iovec_init(H2O_STRLIT("default")), 65535);
     h2o_pathconf_t *path = h2o_config_register_path(host, "/", 0);
     h2o_create_handler(path, sizeof(h2o_handler_t))->on_req = srv_on_req;
+    srv_server_header_filter(path);
+    srv_server_header_filter(&host->fallback_path); /* h2o's own errors (413 ...) */
 }
 
 /* Start the workers one by one and wait until each is serving (or failed:

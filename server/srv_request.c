@@ -425,6 +425,8 @@ int srv_on_req(h2o_handler_t *self, h2o_req_t *req)
         srv_log_access(w, req, status, 0, started);
         return 0;
     }
+    if (req->upgrade.base)
+        srv_add_server_header(req); /* a 101 passes no filter (srv_response.c) */
     if (srv_ws_try_upgrade(w, req))
         return 0;
     if (srv_static_serve(w, req, &status)) {
@@ -439,7 +441,7 @@ int srv_on_req(h2o_handler_t *self, h2o_req_t *req)
         srv_log_access(w, req, status, 0, started);
         return 0;
     }
-    qtask *scope = task_new_pending(vm, "request");
+    qtask *scope = task_new_pending_str(vm, w->cache->request_task);
     task_make_scope(vm, scope);
     qtask *saved = vm_swap_current(vm, scope);
     vm_reset_budget(vm);

@@ -49,6 +49,28 @@ static void add_literal(h2o_req_t *req, const h2o_token_t *token, const char *va
     h2o_add_header(&req->pool, &req->res.headers, token, NULL, value, len);
 }
 
+/* h2o would write its server_name with a sprintf of its own for each
+ * response; a token header with a constant value costs no formatting. */
+void srv_add_server_header(h2o_req_t *req)
+{
+    add_literal(req, H2O_TOKEN_SERVER, H2O_STRLIT("quest"));
+}
+
+/* An upgrade request has it already when it became a WebSocket (see
+ * srv_on_req); only then is one there before the response starts. */
+static void on_setup_ostream(h2o_filter_t *self, h2o_req_t *req, h2o_ostream_t **slot)
+{
+    (void)self;
+    if (!req->upgrade.base || h2o_find_header(&req->res.headers, H2O_TOKEN_SERVER, -1) < 0)
+        srv_add_server_header(req);
+    h2o_setup_next_ostream(req, slot);
+}
+
+void srv_server_header_filter(h2o_pathconf_t *pathconf)
+{
+    h2o_create_filter(pathconf, sizeof(h2o_filter_t))->on_setup_ostream = on_setup_ostream;
+}
+
 static void send_body(h2o_req_t *req, int status, const char *body, size_t len)
 {
     req->res.status = status;

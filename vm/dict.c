@@ -1,6 +1,7 @@
 /* dict.c — the insertion-ordered string-keyed hash map behind Dict, module
  * globals and method tables.  Layout as in CPython's compact dict: a dense
- * entry array in insertion order plus a sparse index table. */
+ * entry array in insertion order plus a sparse index table, both in one
+ * block (see store_size). */
 #include <string.h>
 
 #include "vm_internal.h"
@@ -13,10 +14,37 @@ qdict *dict_new(qvm *vm)
     return vm_alloc_obj(vm, sizeof(qdict), QO_DICT);
 }
 
+/* Entries and index share one block, so a small Dict (up to 8 entries)
+ * takes a single slot of the VM's size classes instead of two mallocs. */
+static size_t store_size(uint32_t cap, uint32_t mask)
+{
+    return cap * sizeof(qdict_entry) + (mask ? (mask + 1) * sizeof(int32_t) : 0);
+}
+
+static int32_t *dict_idx(const qdict *d)
+{
+    return (int32_t *)(d->entries + d->cap);
+}
+
+static void store_alloc(qvm *vm, qdict *d, uint32_t cap, uint32_t mask)
+{
+    size_t size = store_size(cap, mask);
+    d->store_off = 0;
+    d->entries = size <= SLAB_MAX ? vm_small_alloc(vm, size, &d->store_off) : vm_realloc(vm, NULL, 0, size);
+    d->cap = cap;
+    d->mask = mask;
+}
+
 void dict_free_storage(qvm *vm, qdict *d)
 {
-    vm_realloc(vm, d->entries, d->cap * sizeof(qdict_entry), 0);
-    vm_realloc(vm, d->idx, d->mask ? (d->mask + 1) * sizeof(int32_t) : 0, 0);
+    if (!d->entries)
+        return;
+    size_t size = store_size(d->cap, d->mask);
+    if (size <= SLAB_MAX)
+        vm_small_free(vm, d->entries, size, d->store_off);
+    else
+        vm_realloc(vm, d->entries, size, 0);
+    d->entries = NULL;
 }
 
 /* Position in idx of key, or of the slot where it would go (-1 when empty table). */
@@ -25,9 +53,10 @@ static int64_t dict_find(const qdict *d, const char *key, uint32_t len, uint32_t
     *found = false;
     if (!d->mask)
         return -1;
+    const int32_t *idx = dict_idx(d);
     int64_t slot = -1;
     for (uint32_t i = hash & d->mask;; i = (i + 1) & d->mask) {
-        int32_t e = d->idx[i];
+        int32_t e = idx[i];
         if (e == IDX_EMPTY)
             return slot >= 0 ? slot : (int64_t)i;
         if (e == IDX_DELETED) {
@@ -50,25 +79,30 @@ static void dict_resize(qvm *vm, qdict *d, uint32_t need)
     while (ncap < need)
         ncap *= 2;
     uint32_t nidx = ncap * 2;
-    qdict_entry *ents = vm_realloc(vm, NULL, 0, ncap * sizeof(qdict_entry));
-    int32_t *idx = vm_realloc(vm, NULL, 0, nidx * sizeof(int32_t));
+    qdict old = *d;
+    store_alloc(vm, d, ncap, nidx - 1);
+    int32_t *idx = dict_idx(d);
     memset(idx, 0xff, nidx * sizeof(int32_t)); /* IDX_EMPTY */
     uint32_t n = 0;
-    for (uint32_t i = 0; i < d->used; i++) {
-        if (!d->entries[i].key)
+    for (uint32_t i = 0; i < old.used; i++) {
+        if (!old.entries[i].key)
             continue;
-        ents[n] = d->entries[i];
-        uint32_t j = str_hashcode(ents[n].key) & (nidx - 1);
+        d->entries[n] = old.entries[i];
+        uint32_t j = str_hashcode(d->entries[n].key) & (nidx - 1);
         while (idx[j] != IDX_EMPTY)
             j = (j + 1) & (nidx - 1);
         idx[j] = (int32_t)n++;
     }
-    dict_free_storage(vm, d);
-    d->entries = ents;
-    d->idx = idx;
-    d->cap = ncap;
-    d->mask = nidx - 1;
+    dict_free_storage(vm, &old);
     d->used = d->count = n;
+}
+
+qdict *dict_new_sized(qvm *vm, uint32_t n)
+{
+    qdict *d = dict_new(vm);
+    if (n)
+        dict_resize(vm, d, n);
+    return d;
 }
 
 bool dict_get(const qdict *d, const qstr *key, qval *out)
@@ -76,7 +110,7 @@ bool dict_get(const qdict *d, const qstr *key, qval *out)
     bool found;
     int64_t i = dict_find(d, key->data, key->len, str_hashcode(key), &found);
     if (found && out)
-        *out = d->entries[d->idx[i]].val;
+        *out = d->entries[dict_idx(d)[i]].val;
     return found;
 }
 
@@ -84,7 +118,7 @@ int64_t dict_index(const qdict *d, const qstr *key)
 {
     bool found;
     int64_t i = dict_find(d, key->data, key->len, str_hashcode(key), &found);
-    return found ? d->idx[i] : -1;
+    return found ? dict_idx(d)[i] : -1;
 }
 
 bool dict_get_cstr(const qdict *d, const char *key, qval *out)
@@ -93,7 +127,7 @@ bool dict_get_cstr(const qdict *d, const char *key, qval *out)
     bool found;
     int64_t i = dict_find(d, key, (uint32_t)len, str_hash_bytes(key, len), &found);
     if (found && out)
-        *out = d->entries[d->idx[i]].val;
+        *out = d->entries[dict_idx(d)[i]].val;
     return found;
 }
 
@@ -102,7 +136,7 @@ void dict_set(qvm *vm, qdict *d, qstr *key, qval v)
     bool found;
     int64_t i = dict_find(d, key->data, key->len, str_hashcode(key), &found);
     if (found) {
-        d->entries[d->idx[i]].val = v;
+        d->entries[dict_idx(d)[i]].val = v;
         return;
     }
     if (d->used + 1 > d->cap) {
@@ -110,7 +144,7 @@ void dict_set(qvm *vm, qdict *d, qstr *key, qval v)
         i = dict_find(d, key->data, key->len, str_hashcode(key), &found);
     }
     d->entries[d->used] = (qdict_entry){key, v};
-    d->idx[i] = (int32_t)d->used++;
+    dict_idx(d)[i] = (int32_t)d->used++;
     d->count++;
 }
 
@@ -126,13 +160,11 @@ qdict *dict_shallow_copy(qvm *vm, const qdict *d)
     qdict *r = dict_new(vm);
     if (!d->used)
         return r;
-    r->entries = vm_realloc(vm, NULL, 0, d->used * sizeof(qdict_entry));
-    r->idx = vm_realloc(vm, NULL, 0, (d->mask + 1) * sizeof(int32_t));
+    store_alloc(vm, r, d->used, d->mask);
     memcpy(r->entries, d->entries, d->used * sizeof(qdict_entry));
-    memcpy(r->idx, d->idx, (d->mask + 1) * sizeof(int32_t));
+    memcpy(dict_idx(r), dict_idx(d), (d->mask + 1) * sizeof(int32_t));
     r->count = d->count;
-    r->used = r->cap = d->used;
-    r->mask = d->mask;
+    r->used = d->used;
     return r;
 }
 
@@ -142,10 +174,11 @@ bool dict_del(qdict *d, const qstr *key)
     int64_t i = dict_find(d, key->data, key->len, str_hashcode(key), &found);
     if (!found)
         return false;
-    int32_t e = d->idx[i];
+    int32_t *idx = dict_idx(d);
+    int32_t e = idx[i];
     d->entries[e].key = NULL;
     d->entries[e].val = qv_nil();
-    d->idx[i] = IDX_DELETED;
+    idx[i] = IDX_DELETED;
     d->count--;
     return true;
 }

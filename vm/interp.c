@@ -1222,7 +1222,7 @@ qval interp_run(qvm *vm, uint32_t stop, bool raising)
         }
         CASE(DICT): {
             unsigned n = READ_U16();
-            qdict *d = dict_new(vm);
+            qdict *d = dict_new_sized(vm, n);
             qval *kv = &s->values[s->sp - 2 * n];
             for (unsigned i = 0; i < n; i++)
                 dict_set(vm, d, AS_STR(kv[2 * i]), kv[2 * i + 1]);

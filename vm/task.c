@@ -188,9 +188,14 @@ void task_make_scope(qvm *vm, qtask *t)
  * end, so callbacks may still read their data. */
 qtask *task_new_pending(qvm *vm, const char *name)
 {
+    return task_new_pending_str(vm, name ? str_intern_cstr(vm, name) : NULL);
+}
+
+qtask *task_new_pending_str(qvm *vm, qstr *name)
+{
     qtask *t = vm_alloc_obj(vm, sizeof(qtask) + sizeof(qtask_native), QO_TASK);
     t->id = ++vm->next_task_id;
-    t->name = name ? str_intern_cstr(vm, name) : NULL;
+    t->name = name;
     t->result = qv_nil();
     t->state = TS_SUSPENDED;
     t->native = true;

@@ -161,8 +161,8 @@ typedef struct qdict {
     uint32_t used;    /* entries[] slots used, including holes */
     uint32_t cap;     /* entries[] capacity */
     uint32_t mask;    /* idx size - 1 (idx size is a power of two) */
-    qdict_entry *entries;
-    int32_t *idx;
+    qdict_entry *entries; /* one block: cap entries, then the idx table (vm/dict.c) */
+    uint16_t store_off;   /* the block's slab offset when it is small */
 } qdict;
 
 /* Set of Int/Float/Str/Bool values (insertion ordered, hashed by value). */

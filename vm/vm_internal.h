@@ -204,6 +204,8 @@ void slab_destroy(qvm *vm);
  * the next collection; *off is what vm_small_free needs back. */
 void *vm_small_alloc(qvm *vm, size_t size, uint16_t *off);
 void vm_small_free(qvm *vm, void *p, size_t size, uint16_t off);
+/* A Dict with room for n entries without growing (Dict literals). */
+qdict *dict_new_sized(qvm *vm, uint32_t n);
 
 /* gc.c */
 void gc_maybe(qvm *vm);   /* called at safe points */

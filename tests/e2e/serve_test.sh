@@ -69,6 +69,17 @@ check "504" "$(curl -s -o /dev/null -w '%{http_code}' "$url/sleepy?id=t1")" 504
 sleep 0.2
 grep -q "ensure ran for t1" "$tmp/out" || fail "timed-out handler was not cancelled (no ensure)"
 
+# one Server header on every kind of response, h2o's own errors included
+servers() { curl -s -i -m 5 "$@" | tr -d '\r' | grep -ci '^server: quest$'; }
+check "server: handler" "$(servers "$url/")" 1
+check "server: 404" "$(servers "$url/nope")" 1
+check "server: 500" "$(servers "$url/boom")" 1
+check "server: 504" "$(servers "$url/sleepy?id=t2")" 1
+check "server: 413" "$(head -c 5000 /dev/zero | servers --data-binary @- "$url/echo")" 1
+check "server: 431" "$(servers -H "x-big: $(head -c 20000 /dev/zero | tr '\0' a)" "$url/")" 1
+check "server: 400" "$(servers -H 'transfer-encoding: bogus' -d x "$url/echo")" 1
+check "server: upgrade refused" "$(servers -H 'upgrade: websocket' -H 'connection: upgrade' "$url/")" 1
+
 # keep-alive and pipelining: several requests on one connection
 n=$(curl -s -v "$url/" "$url/" "$url/" 2>&1 | grep -c "Re-using existing connection")
 [ "$n" -ge 2 ] || fail "keep-alive: connection not reused"

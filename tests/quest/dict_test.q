@@ -85,6 +85,23 @@ describe("order and iteration", fun ()
         assert_eq(d.keys(), ["y", "x"])
     end)
 
+    it("a literal of more than eight entries keeps its order and grows", fun ()
+        let d = {a: 1, b: 2, c: 3, d: 4, e: 5, f: 6, g: 7, h: 8, i: 9, j: 10, k: 11, l: 12}
+        assert_eq(d.keys(), ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l"])
+        assert_eq(d["k"], 11)
+        let i = 0
+        while i < 40
+            d["n" .. i.str()] = i
+            i = i + 1
+        end
+        assert_eq(d.len(), 52)
+        assert_eq(d["a"], 1)
+        assert_eq(d["n39"], 39)
+        d = d.remove("a")
+        assert_eq(d.keys()[0], "b")
+        assert_eq(d.get("a"), nil)
+    end)
+
     it("each passes key and value", fun ()
         let parts = []
         let d = {a: 1, b: 2}
