@@ -20,9 +20,10 @@
 #                      (Python needs ~20 s and 1.6 GB for 1M)
 # A program that fails prints FAIL and makes the script exit non-zero.
 set -u
+# The binary is named relative to where the script was started.
+quest=$(realpath "${1:-$(dirname "$0")/../../build/quest}")
 cd "$(dirname "$0")" || exit 1
 
-quest=$(realpath "${1:-../../build/quest}")
 runs=${BENCH_RUNS:-3}
 failed=0
 errors=$(mktemp)

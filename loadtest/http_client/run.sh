@@ -10,9 +10,10 @@
 # row per server: requests/s, mean and 99th-percentile latency, errors.
 # Exits non-zero when a server fails to start or answers with errors.
 set -u
+# The binary is named relative to where the script was started.
+quest=$(realpath "${1:-$(dirname "$0")/../../build/quest}")
 cd "$(dirname "$0")" || exit 1
 
-quest=$(realpath "${1:-../../build/quest}")
 seconds=${BENCH_SECONDS:-5}
 conns=${BENCH_CONNECTIONS:-50}
 upstream_port=9101 quest_port=9102 node_port=9103
