@@ -144,7 +144,7 @@ while chunk := src.read1(4096):
 ' "$tmp/fifo" "$tmp/piped" &
 catpid=$!
 e2e_on_exit() { kill "$catpid" 2>/dev/null; }
-port=$((20000 + RANDOM % 20000))
+port=$((20000 + RANDOM % 12000))
 "$quest" serve --port "$port" --workers 2 "$app" >"$tmp/fifo" 2>"$tmp/err" &
 pid=$!
 for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done

@@ -7,7 +7,7 @@ quest=$1
 . "$(dirname "$0")/lib.sh"
 
 for round in 1 2 3; do
-    port=$((20000 + RANDOM % 20000))
+    port=$((20000 + RANDOM % 12000))
     "$quest" serve --port "$port" --workers 2 tests/e2e/apps/slow_start.q >"$tmp/out" 2>"$tmp/err" &
     pid=$!
     # Knock while the top level sleeps: a refused connection is fine, a
