@@ -1,5 +1,6 @@
 #!/bin/bash
 # The example apps, served as a user would serve them and driven with curl:
+# examples/hello (what make run serves), examples/templates (a script),
 # examples/bookmarks (SQLite CRUD with forms and templates), examples/api
 # (JSON API with a router and token checks) and examples/pg_api (PostgreSQL
 # pool; needs the test cluster on :6432, which make test starts).  Run by
@@ -10,6 +11,19 @@ quest=$1
 
 stop() { serve_stop || fail "exit status $? after SIGTERM"; }
 status() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
+
+# ---- hello: what make run serves ------------------------------------------------------------
+serve_start --workers 2 examples/hello/app.q
+check "hello" "$(curl -s "$url/")" "Hello, Quest!"
+check "hello name" "$(curl -s "$url/hello/you")" "Hello, you!"
+check "awaited answer" "$(curl -s "$url/later")" '{"message":"Hello, later!","waited":0.1}'
+stop
+
+# ---- templates: a static page from Markdown posts (a script, not a server) ----------------
+page=$("$quest" examples/templates/render.q) || fail "examples/templates/render.q failed"
+check "template page title" "$(echo "$page" | grep -c '<title>Home - Quest Notes</title>')" 1
+check "one card per post" "$(echo "$page" | grep -c 'class="meta"')" 2
+check "markdown table rendered" "$(echo "$page" | grep -c '<table>')" 1
 
 # ---- bookmarks: SQLite, forms, templates ---------------------------------------------------
 BOOKMARKS_DB="$tmp/bookmarks.db" serve_start --workers 2 examples/bookmarks/app.q
