@@ -1,6 +1,8 @@
 /* srv_request.c — one HTTP request: the reference's request Dict, the call
  * of the handler inside a request scope (tasks it starts belong to the
- * request), and for async handlers the wait for their Task.
+ * request), and for async handlers the wait for their Task.  An async
+ * handler runs inline (vm_call_async_inline): one that answers without
+ * waiting needs no Task; one that waits becomes the Task waited for here.
  *
  * While a handler's Task runs, the h2o_req_t is guarded: a dispose callback
  * in req->pool (run when h2o frees the request for any reason, e.g. an
@@ -445,9 +447,11 @@ int srv_on_req(h2o_handler_t *self, h2o_req_t *req)
     task_make_scope(vm, scope);
     qtask *saved = vm_swap_current(vm, scope);
     vm_reset_budget(vm);
-    qval r = vm_call(vm, w->handler, 1, &rq);
+    qtask *t;
+    qval r = vm_call_async_inline(vm, w->handler, 1, &rq, &t);
     vm_swap_current(vm, saved);
-    qtask *t = task_of(r);
+    if (!t)
+        t = task_of(r);
     if (t && !task_is_done(t)) {
         wait_for(w, req, t, scope, started);
         vm_run_ready(vm);

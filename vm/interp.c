@@ -310,6 +310,16 @@ static qval call_closure_now(qvm *vm, qclosure *cl, size_t at, int argc, qdict *
     return r;
 }
 
+/* The async call from C (vm_call_async_inline) at frames[nframes] returned:
+ * its Task, if it was asked for, settles with the value, rooted meanwhile. */
+static qval entry_return(qvm *vm, qstack *s, qval result)
+{
+    s->values[s->sp++] = result;
+    qval r = inline_return(vm, s, s->nframes, result);
+    s->sp--;
+    return r;
+}
+
 /* Resolve what calling `callee` means: the closure to run (and the value
  * for slot 0) or a native with its receiver. */
 qval interp_call(qvm *vm, size_t at, int argc, qdict *kw)
@@ -356,6 +366,50 @@ qval vm_call_kw(qvm *vm, qval fn, int argc, qval *argv, qdict *kw)
 qval vm_call(qvm *vm, qval fn, int argc, qval *argv)
 {
     return vm_call_kw(vm, fn, argc, argv, NULL);
+}
+
+/* The call's frame is inline (task_inline.c) with C as its caller: a
+ * boundary, and `spawned` so that its errors and suspension stop there and
+ * its Task, made only when asked for, stands for the calls it awaits. */
+qval vm_call_async_inline(qvm *vm, qval fn, int argc, qval *argv, qtask **pending)
+{
+    *pending = NULL;
+    if (!IS_KIND(fn, QO_CLOSURE) || !AS_CLOSURE(fn)->proto->is_async || !can_inline(vm) ||
+        vm->c_depth >= MAX_C_DEPTH)
+        return vm_call(vm, fn, argc, argv);
+    qstack *s = vm->stack;
+    stack_reserve(s, (size_t)argc + 1);
+    size_t at = s->sp;
+    s->values[s->sp++] = fn;
+    for (int i = 0; i < argc; i++)
+        s->values[s->sp++] = argv[i];
+    /* Frame 0 cannot be inline (an inline_base of 0 means none): on an empty
+     * stack a frame that never runs goes under it. */
+    bool floor = s->nframes == 0;
+    if (floor)
+        *stack_push_frame(s) = (qframe){.fn = AS_CLOSURE(fn), .ip = AS_CLOSURE(fn)->proto->code,
+                                        .base = at, .boundary = true};
+    uint32_t k = s->nframes;
+    if (!push_frame(vm, AS_CLOSURE(fn), at, argc, NULL)) {
+        s->nframes -= floor;
+        s->sp = at;
+        return qv_exc();
+    }
+    qframe *f = &s->frames[k];
+    f->boundary = true;
+    f->inline_call = true;
+    f->spawned = true;
+    f->outer = s->inline_base;
+    s->inline_base = k;
+    vm->c_depth++;
+    vm->inline_detached = NULL;
+    qval r = interp_run(vm, k, false);
+    vm->c_depth--;
+    s->nframes -= floor;
+    *pending = vm->inline_detached;
+    vm->inline_detached = NULL;
+    s->sp = at;
+    return *pending ? qv_nil() : r;
 }
 
 qval vm_invoke(qvm *vm, qval recv, const char *name, int argc, qval *argv)
@@ -1405,7 +1459,7 @@ qval interp_run(qvm *vm, uint32_t stop, bool raising)
             s->sp = f->base;
             s->nframes--;
             if (s->nframes <= stop || boundary)
-                return result;
+                return f->inline_call ? entry_return(vm, s, result) : result;
             if (f->inline_call) {
                 if (!f->has_self) { /* awaited, and nobody asked for its Task */
                     s->inline_base = f->outer;
@@ -1607,6 +1661,10 @@ qval interp_run(qvm *vm, uint32_t stop, bool raising)
                 r = inline_await(vm, stop, t);
                 if (r.tag == QV_SUSPEND)
                     return r;
+                if (s->nframes <= stop) { /* a call from C became a Task */
+                    vm->inline_detached = task_of(r);
+                    return r;
+                }
                 LOAD(); /* the inline frames have left: their caller's turn */
                 CHECK(r);
                 PUSH(r);
@@ -1657,7 +1715,7 @@ qval interp_run(qvm *vm, uint32_t stop, bool raising)
             close_upvals(s, top->base);
             while (s->nhandlers && s->handlers[s->nhandlers - 1].frame >= k)
                 s->nhandlers--;
-            qtask *caught = spawned ? inline_self(vm, s, k) : NULL;
+            qtask *caught = spawned && !boundary ? inline_self(vm, s, k) : NULL;
             if (inl)
                 inline_unwind(vm, s, k);
             s->sp = s->frames[k].base;

@@ -102,7 +102,7 @@ qval inline_return(qvm *vm, qstack *s, uint32_t k, qval v)
     s->inline_base = f->outer;
     if (!f->has_self)
         return v;
-    bool spawned = f->spawned;
+    bool spawned = f->spawned && !f->boundary; /* a call from C wants the value */
     qtask *t = take_self(s);
     task_resolve(vm, t, v);
     return spawned ? qv_obj(t) : v;

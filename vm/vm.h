@@ -329,6 +329,10 @@ bool fmt_spec(qvm *vm, qbuf *b, qval v, const char *spec, size_t spec_len);
  */
 typedef struct qtask qtask;
 typedef void (*qtask_cancel_fn)(qvm *vm, qtask *t, void *data);
+/* Call fn as `await fn(args)` would: an async closure runs on this stack and
+ * its value (or error) is returned with no Task made; if it suspends, it
+ * becomes a Task, *pending, and nil is returned.  Anything else: vm_call. */
+qval vm_call_async_inline(qvm *vm, qval fn, int argc, qval *argv, qtask **pending);
 /* Called when `source`, which the native task `waiter` watches, finishes. */
 typedef void (*qtask_wake_fn)(qvm *vm, qtask *waiter, qtask *source);
 

@@ -169,6 +169,7 @@ struct qvm {
     qexc *exc;            /* pending exception */
     qdict *kwargs;        /* named args of the running native */
     int c_depth;          /* nested vm_call depth on the C stack */
+    struct qtask *inline_detached; /* vm_call_async_inline: the Task its call became */
     qval redirect[3];     /* stdout (1) / stderr (2) sinks; nil = the real stream */
     uint64_t next_id;     /* for _id() */
     struct qmodstate *modstates; /* vm.c: native modules' per-VM state */

@@ -105,6 +105,24 @@ wait $cpid
 check "in-flight request during drain" "$(cat "$tmp/inflight")" "slow done"
 grep -q "GET /slow 200" "$tmp/out" || fail "no access log line"
 
+# an async handler: inline when it does not wait, a Task when it does
+serve_start --workers 1 tests/e2e/apps/async_handler.q
+check "async: no wait" "$(curl -s "$url/")" "now"
+check "async: its Task" "$(curl -s "$url/task")" "handle_request"
+check "async: suspends" "$(curl -s "$url/slow")" "slow done"
+check "async: nested suspension" "$(curl -s "$url/nested")" "nested!"
+check "async: try across a suspension" "$(curl -s "$url/caught")" "caught late"
+check "async: error" "$(curl -s -o /dev/null -w '%{http_code}' "$url/boom")" 500
+check "async: error after waiting" "$(curl -s -o /dev/null -w '%{http_code}' "$url/boom-late")" 500
+grep -q "secret now" "$tmp/err" && grep -q "secret later" "$tmp/err" || fail "async handler errors not logged"
+check "async: 504" "$(curl -s -o /dev/null -w '%{http_code}' "$url/sleepy?id=a1")" 504
+for i in 1 2 3; do curl -s -m 0.1 "$url/sleepy?id=agone$i" >/dev/null; done
+check "async: serving after timeouts and aborts" "$(curl -s "$url/")" "now"
+sleep 1.2 # past QUEST_REQUEST_TIMEOUT: an abort h2o has not noticed yet times out
+grep -q "async ensure ran for a1" "$tmp/out" || fail "timed-out async handler was not cancelled"
+grep -q "async ensure ran for agone3" "$tmp/out" || fail "aborted async handler was not cancelled"
+serve_stop || fail "async handler server exited non-zero"
+
 # h2c (HTTP/2 over plain TCP) when enabled, including reset streams
 QUEST_HTTP2=true serve_start --workers 2 "$app"
 check "h2c" "$(curl -s --http2-prior-knowledge -o /dev/null -w '%{http_version}' "$url/")" 2
