@@ -255,6 +255,19 @@ static bool push_inline(qvm *vm, qclosure *cl, size_t at, int argc, const uint8_
     return true;
 }
 
+/* Enter a Quest function called from the dispatch loop: a plain one gets a
+ * frame, an async one an inline frame while the stack has room.  1: entered,
+ * 0: not here (the caller takes the task path), -1: an exception is set. */
+static inline __attribute__((always_inline)) int enter_closure(qvm *vm, qclosure *cl, size_t at, int argc,
+                                                               const uint8_t *next)
+{
+    if (!cl->proto->is_async)
+        return interp_push_frame(vm, cl, at, argc, NULL) ? 1 : -1;
+    if (!can_inline(vm))
+        return 0;
+    return push_inline(vm, cl, at, argc, next) ? 1 : -1;
+}
+
 static qval call_native(qvm *vm, qnative *n, qval self, size_t at, int argc, qdict *kw)
 {
     qstack *s = vm->stack;
@@ -932,6 +945,22 @@ static int spread_args(qvm *vm, size_t at, qarray *spec, qdict **kw_out)
 #define LOAD() (f = &s->frames[s->nframes - 1], ip = f->ip)
 /* After anything that may have run Quest code: the frame array may have
  * moved (nested calls push frames on this stack), so re-aim f. */
+/* CALL and INVOKE: continue in cl when enter_closure can; fall through when
+ * it cannot.  A block, not do-while: NEXT may be `break`. */
+#define ENTER_CLOSURE(cl)                                          \
+    {                                                              \
+        int entered_ = enter_closure(vm, (cl), at, (int)argc, ip); \
+        if (entered_ < 0) {                                        \
+            r = qv_exc();                                          \
+            goto on_error;                                         \
+        }                                                          \
+        if (entered_ > 0) {                                        \
+            LOAD();                                                \
+            if (vm->gc_pending)                                    \
+                vm_gc(vm);                                         \
+            NEXT;                                                  \
+        }                                                          \
+    }
 #define CHECK(v)                               \
     do {                                       \
         if (IS_EXC(v))                         \
@@ -1334,26 +1363,8 @@ qval interp_run(qvm *vm, uint32_t stop, bool raising)
                 s->values[at] = AS_NATIVE(callee)->bound;
                 callee = AS_NATIVE(callee)->target;
             }
-            if (IS_KIND(callee, QO_CLOSURE) && !AS_CLOSURE(callee)->proto->is_async) {
-                if (!interp_push_frame(vm, AS_CLOSURE(callee), at, (int)argc, NULL)) {
-                    r = qv_exc();
-                    goto on_error;
-                }
-                LOAD();
-                if (vm->gc_pending)
-                    vm_gc(vm);
-                NEXT;
-            }
-            if (IS_KIND(callee, QO_CLOSURE) && can_inline(vm)) {
-                if (!push_inline(vm, AS_CLOSURE(callee), at, (int)argc, ip)) {
-                    r = qv_exc();
-                    goto on_error;
-                }
-                LOAD();
-                if (vm->gc_pending)
-                    vm_gc(vm);
-                NEXT;
-            }
+            if (IS_KIND(callee, QO_CLOSURE))
+                ENTER_CLOSURE(AS_CLOSURE(callee))
             r = interp_call(vm, at, (int)argc, NULL);
             CHECK(r);
             PUSH(r);
@@ -1373,27 +1384,9 @@ qval interp_run(qvm *vm, uint32_t stop, bool raising)
             }
             if (k == FOUND_VALUE) /* a function stored in a field or module */
                 s->values[at] = m;
-            if (IS_KIND(m, QO_CLOSURE) && !AS_CLOSURE(m)->proto->is_async) {
-                if (!interp_push_frame(vm, AS_CLOSURE(m), at, (int)argc, NULL)) {
-                    r = qv_exc();
-                    goto on_error;
-                }
-                LOAD();
-                if (vm->gc_pending)
-                    vm_gc(vm);
-                NEXT;
-            }
-            if (IS_KIND(m, QO_CLOSURE) && can_inline(vm)) { /* async method */
-                if (!push_inline(vm, AS_CLOSURE(m), at, (int)argc, ip)) {
-                    r = qv_exc();
-                    goto on_error;
-                }
-                LOAD();
-                if (vm->gc_pending)
-                    vm_gc(vm);
-                NEXT;
-            }
-            if (IS_KIND(m, QO_CLOSURE)) { /* async method */
+            if (IS_KIND(m, QO_CLOSURE))
+                ENTER_CLOSURE(AS_CLOSURE(m))
+            if (IS_KIND(m, QO_CLOSURE)) { /* async method, stack too deep to inline */
                 r = call_closure_now(vm, AS_CLOSURE(m), at, (int)argc, NULL);
             } else if (k == FOUND_METHOD) {
                 r = call_native(vm, AS_NATIVE(m), recv, at, (int)argc, NULL);
