@@ -256,7 +256,7 @@ qval srv_request_dict(srv_worker *w, h2o_req_t *req, srv_refusal *refused)
     set(d, SRV_F_PATH, qv_obj(srv_cache_str(vm, &c->slot[SRV_S_PATH], req->path.base, plen)));
     set(d, SRV_F_QUERY_STRING, qlen ? text(vm, qs, qlen) : qv_obj(c->empty));
     set(d, SRV_F_QUERY, qv_obj(parse_query(vm, qs, qlen)));
-    qdict *headers = dict_new(vm);
+    qdict *headers = dict_new_sized(vm, (uint32_t)req->headers.size);
     set(d, SRV_F_HEADERS, qv_obj(headers));
     const h2o_iovec_t *xff = NULL, *xfp = NULL;
     qval agent = qv_obj(c->empty), referer = agent, ctype = agent, cookie = qv_nil();

@@ -675,12 +675,37 @@ static void literal_expr(compiler *c, qnode *n)
     }
 }
 
+/* The keys of a Dict literal as a template Dict (values nil) that OP_DICT_LIT
+ * copies: the keys' hashing and the index are done once, at compile time.
+ * NULL for an empty literal or one that repeats a key (a later value
+ * replaces an earlier one, and evaluation order must hold). */
+static qdict *dict_shape(compiler *c, qnode *n)
+{
+    if (!n->list.len)
+        return NULL;
+    qdict *shape = dict_new_sized(c->vm, (uint32_t)n->list.len);
+    for (int i = 0; i < n->list.len; i++) {
+        qnode *k = n->list.items[i];
+        dict_set(c->vm, shape, str_intern(c->vm, k->str, k->slen), qv_nil());
+    }
+    return shape->count == (uint32_t)n->list.len ? shape : NULL;
+}
+
 static void collection_expr(compiler *c, qnode *n)
 {
     if (n->kind == N_ARRAY) {
         for (int i = 0; i < n->list.len; i++)
             expr(c, n->list.items[i]);
         emit_op_u16(c, OP_ARRAY, (unsigned)n->list.len);
+        adjust(c, 1 - n->list.len);
+        return;
+    }
+    qdict *shape = dict_shape(c, n);
+    if (shape) {
+        unsigned k = add_const(c, qv_obj(shape));
+        for (int i = 0; i < n->list.len; i++)
+            expr(c, n->list2.items[i]);
+        emit_op_u16(c, OP_DICT_LIT, k);
         adjust(c, 1 - n->list.len);
         return;
     }

@@ -1313,6 +1313,17 @@ qval interp_run(qvm *vm, uint32_t stop, bool raising)
             PUSH(qv_obj(d));
             NEXT;
         }
+        CASE(DICT_LIT): {
+            const qdict *shape = AS_DICT(K(READ_U16()));
+            unsigned n = shape->used;
+            qdict *d = dict_shallow_copy(vm, shape);
+            qval *v = &s->values[s->sp - n];
+            for (unsigned i = 0; i < n; i++)
+                d->entries[i].val = v[i];
+            s->sp -= n;
+            PUSH(qv_obj(d));
+            NEXT;
+        }
         CASE(INDEX): {
             qval idx = PEEK(0), obj = PEEK(1);
             if (IS_ARRAY(obj) && IS_INT(idx)) {

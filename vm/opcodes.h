@@ -48,6 +48,7 @@
     X(ELVIS, 4, -1)          /* non-nil: keep and jump; else pop */                 \
     X(ARRAY, 2, 0)          /* n */                                                \
     X(DICT, 2, 0)           /* n pairs (key, value) */                             \
+    X(DICT_LIT, 2, 0)       /* shape-k: n values, keys from a template Dict */     \
     X(INDEX, 0, -1)          /* obj idx -> v */                                     \
     X(SET_INDEX, 0, -3)      /* obj idx v -> (nothing) */                           \
     X(GET_FIELD, 2, 0)      /* name-k: obj -> obj.name */                          \

@@ -218,6 +218,7 @@ void arr_push(qvm *vm, qarray *a, qval v);
 void arr_sort_values(qvm *vm, qval *items, uint32_t n);
 
 qdict *dict_new(qvm *vm);
+qdict *dict_new_sized(qvm *vm, uint32_t n); /* room for n entries without growing */
 bool dict_get(const qdict *d, const qstr *key, qval *out);
 bool dict_get_cstr(const qdict *d, const char *key, qval *out);
 /* Position of key in d->entries, or -1 (for caches: valid while

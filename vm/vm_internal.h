@@ -193,7 +193,7 @@ void obj_free(qvm *vm, qobj *o);
 #endif
 #endif
 #define SLAB_GRAIN 16
-#define SLAB_MAX 256
+#define SLAB_MAX 1024
 #define SLAB_CLASSES (SLAB_MAX / SLAB_GRAIN)
 /* A slot of class cls and its offset in grains (for slab_free); NULL:
  * use malloc (sanitizer builds). */
@@ -205,8 +205,6 @@ void slab_destroy(qvm *vm);
  * the next collection; *off is what vm_small_free needs back. */
 void *vm_small_alloc(qvm *vm, size_t size, uint16_t *off);
 void vm_small_free(qvm *vm, void *p, size_t size, uint16_t off);
-/* A Dict with room for n entries without growing (Dict literals). */
-qdict *dict_new_sized(qvm *vm, uint32_t n);
 
 /* gc.c */
 void gc_maybe(qvm *vm);   /* called at safe points */

@@ -243,6 +243,15 @@ static const char jw_escape[256] = {
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, '\\', 0, 0, 0,
 };
 
+/* Whether one of the 8 bytes of x needs escaping: below 0x20, '"' or '\\'.
+ * (A byte-wise borrow can only flag a word that has such a byte.) */
+static inline bool jw_word_escapes(uint64_t x)
+{
+    const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
+    uint64_t quote = x ^ (ones * '"'), slash = x ^ (ones * '\\');
+    return (((x - ones * 0x20) & ~x) | ((quote - ones) & ~quote) | ((slash - ones) & ~slash)) & high;
+}
+
 static void jw_string(jwriter *w, const char *s, size_t n)
 {
     const unsigned char *p = (const unsigned char *)s, *end = p + n;
@@ -250,6 +259,8 @@ static void jw_string(jwriter *w, const char *s, size_t n)
     w->buf[w->len++] = '"';
     while (p < end) {
         const unsigned char *run = p;
+        for (uint64_t x; end - p >= 8 && (memcpy(&x, p, 8), !jw_word_escapes(x));)
+            p += 8;
         while (p < end && !jw_escape[*p])
             p++;
         jw_raw(w, (const char *)run, (size_t)(p - run));

@@ -102,6 +102,38 @@ describe("order and iteration", fun ()
         assert_eq(d.get("a"), nil)
     end)
 
+    it("each evaluation of a literal makes a new Dict", fun ()
+        # Literal keys are laid out once, when the code is compiled.
+        fun make(v)
+            {name: v, tags: []}
+        end
+        let a = make(1)
+        a["name"] = "changed"
+        a["extra"] = true
+        a.remove("tags")
+        let b = make(2)
+        assert_eq(b.keys(), ["name", "tags"])
+        assert_eq(b["name"], 2)
+        assert_eq(b.contains("extra"), false)
+        assert_eq(a.keys(), ["name", "tags", "extra"])
+        assert_eq(a["name"], "changed")
+    end)
+
+    it("a literal evaluates its values in order; a repeated key keeps its first place", fun ()
+        let seen = []
+        fun note(v)
+            seen.push(v)
+            v
+        end
+        let d = {b: note(1), a: note(2), b: note(3)}
+        assert_eq(seen, [1, 2, 3])
+        assert_eq(d.keys(), ["b", "a"])
+        assert_eq(d["b"], 3)
+        let q = {"with space": 1, "ünïcode": 2}
+        assert_eq(q["ünïcode"], 2)
+        assert_eq(q.keys(), ["with space", "ünïcode"])
+    end)
+
     it("each passes key and value", fun ()
         let parts = []
         let d = {a: 1, b: 2}

@@ -179,6 +179,19 @@ describe("stringify", fun ()
         assert_eq(json.stringify("café/😀"), "\"café/😀\"")
     end)
 
+    it("escapes a special character at any offset of a long string", fun ()
+        # Plain text is scanned several bytes at a time: each special
+        # character goes at every offset of a run longer than two words.
+        let special = ["\"", "\\", "\n", chr(0), chr(31), chr(127), "é", "😀"]
+        let written = ["\\\"", "\\\\", "\\n", "\\u0000", "\\u001f", chr(127), "é", "😀"]
+        for i in 0 to special.len() - 1
+            for at in 0 to 20
+                let s = "a" * at .. special[i] .. "b" * (20 - at)
+                assert_eq(json.stringify(s), "\"" .. "a" * at .. written[i] .. "b" * (20 - at) .. "\"")
+            end
+        end
+    end)
+
     it("writes containers compactly with sorted keys", fun ()
         assert_eq(json.stringify([]), "[]")
         assert_eq(json.stringify({}), "{}")
