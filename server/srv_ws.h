@@ -48,6 +48,7 @@ struct srv_ws {
     int fd;                      /* sock's descriptor */
     bool upgrading;              /* the 101 is being written: the record must stay */
     bool fragmented;             /* wslay holds the start of a fragmented message */
+    bool wslay_queued;           /* wslay may have frames to send (see wants_write) */
     uint16_t close_code;         /* what the client's close frame said (1006: none) */
     uint64_t frame_left;         /* bytes of the frame wslay reads that it has not had yet */
     char *out;                   /* frames on their way to the socket (one write) */

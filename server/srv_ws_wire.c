@@ -22,6 +22,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <openssl/sha.h>
@@ -38,6 +39,20 @@ static void on_read(h2o_socket_t *sock, const char *err);
 static void on_written(h2o_socket_t *sock, const char *err);
 
 /* ---- writing -------------------------------------------------------------------------- */
+
+/* Whether wslay has frames to send.  Only this file's calls into wslay
+ * queue any (a message, a close or a ping queued; a received ping or close
+ * answered), and each sets wslay_queued, so the common case, a message
+ * sent with nothing queued, costs no call into the library. */
+static bool wants_write(srv_ws *s)
+{
+    if (!s->wslay_queued)
+        return false;
+    if (wslay_event_want_write(s->ctx))
+        return true;
+    s->wslay_queued = false;
+    return false;
+}
 
 static void out_append(srv_ws *s, const void *data, size_t len)
 {
@@ -69,10 +84,17 @@ static void out_done(srv_ws *s)
         out_free(s);
 }
 
+/* What the kernel did not take (in s->out) goes through h2o's
+ * asynchronous write, which reports errors too. */
+static void write_later(srv_ws *s)
+{
+    h2o_iovec_t buf = h2o_iovec_init(s->out, s->out_len);
+    h2o_socket_write(s->sock, &buf, 1, on_written);
+}
+
 /* With no write in flight the bytes go to the kernel at once, as
  * uv_try_write would (saving libuv's write request, its completion turn and
- * an epoll_ctl per message); only what the kernel does not take goes
- * through h2o's asynchronous write, which reports errors too. */
+ * an epoll_ctl per message). */
 static void write_out(srv_ws *s)
 {
     ssize_t n;
@@ -87,8 +109,7 @@ static void write_out(srv_ws *s)
         memmove(s->out, s->out + n, s->out_len - (size_t)n);
         s->out_len -= (size_t)n;
     }
-    h2o_iovec_t buf = h2o_iovec_init(s->out, s->out_len);
-    h2o_socket_write(s->sock, &buf, 1, on_written);
+    write_later(s);
 }
 
 /* wslay's send callback, called only from srv_wire_flush: every frame
@@ -122,7 +143,7 @@ static void on_written(h2o_socket_t *sock, const char *err)
  * False when the message has to queue behind others. */
 bool srv_wire_send_now(srv_ws *s, int opcode, const void *data, size_t len)
 {
-    if (!s->sock || h2o_socket_is_writing(s->sock) || s->out_len || wslay_event_want_write(s->ctx))
+    if (!s->sock || h2o_socket_is_writing(s->sock) || s->out_len || wants_write(s))
         return false;
     uint8_t head[10];
     size_t n = 2;
@@ -140,26 +161,42 @@ bool srv_wire_send_now(srv_ws *s, int opcode, const void *data, size_t len)
             head[2 + i] = (uint8_t)((uint64_t)len >> (56 - 8 * i));
         n = 10;
     }
-    out_append(s, head, n);
-    out_append(s, data, len);
-    write_out(s);
+    /* Header and payload in one call, without copying them into s->out:
+     * only a part the kernel does not take is copied there. */
+    struct iovec iov[2] = {{head, n}, {(void *)data, len}};
+    struct msghdr m = {.msg_iov = iov, .msg_iovlen = 2};
+    ssize_t w;
+    do
+        w = sendmsg(s->fd, &m, MSG_NOSIGNAL);
+    while (w < 0 && errno == EINTR);
+    size_t sent = w > 0 ? (size_t)w : 0;
+    if (sent == n + len)
+        return true;
+    if (sent < n)
+        out_append(s, head + sent, n - sent);
+    sent = sent > n ? sent - n : 0;
+    out_append(s, (const char *)data + sent, len - sent);
+    write_later(s);
     return true;
 }
 
 bool srv_wire_queue(srv_ws *s, int opcode, const void *data, size_t len)
 {
     struct wslay_event_msg m = {(uint8_t)opcode, data, len};
+    s->wslay_queued = true;
     return wslay_event_queue_msg(s->ctx, &m) == 0;
 }
 
 void srv_wire_close_frame(srv_ws *s, uint16_t code, const char *reason, size_t len)
 {
+    s->wslay_queued = true;
     wslay_event_queue_close(s->ctx, code, (const uint8_t *)reason, len);
 }
 
 bool srv_wire_ping(srv_ws *s)
 {
     struct wslay_event_msg m = {WSLAY_PING, (const uint8_t *)"quest", 5};
+    s->wslay_queued = true;
     return wslay_event_queue_msg(s->ctx, &m) == 0;
 }
 
@@ -178,7 +215,7 @@ void srv_wire_flush(srv_ws *s)
 {
     if (!s->sock)
         return; /* before the 101 is out (the upgrade flushes), or closed */
-    if (!h2o_socket_is_writing(s->sock) && wslay_event_want_write(s->ctx)) {
+    if (!h2o_socket_is_writing(s->sock) && wants_write(s)) {
         int r = wslay_event_send(s->ctx);
         if (r != 0) {
             srv_wire_cut(s, false);
@@ -190,7 +227,7 @@ void srv_wire_flush(srv_ws *s)
     if (wslay_event_want_read(s->ctx)) {
         if (!h2o_socket_is_reading(s->sock))
             h2o_socket_read_start(s->sock, on_read);
-    } else if (h2o_socket_is_writing(s->sock) || wslay_event_want_write(s->ctx)) {
+    } else if (h2o_socket_is_writing(s->sock) || wants_write(s)) {
         h2o_socket_read_stop(s->sock);
     } else {
         srv_wire_cut(s, false);
@@ -314,6 +351,7 @@ static int receive(srv_ws *s)
             }
             give_to_wslay(s, &f);
         }
+        s->wslay_queued = true; /* (it answers pings and closes) */
         int r = wslay_event_recv(s->ctx);
         if (r != 0)
             return r;

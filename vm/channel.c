@@ -66,12 +66,25 @@ static bool has_room(const qchannel *c)
     return c->capacity < 0 || (int64_t)c->count < c->capacity;
 }
 
+/* Waiting receivers and senders queue as pairs: (task, index or value). */
+static void pair_push(qvm *vm, qarray *q, qval first, qval second)
+{
+    if (q->len + 2 > q->cap) {
+        arr_push(vm, q, first);
+        arr_push(vm, q, second);
+        return;
+    }
+    q->items[q->len++] = first;
+    q->items[q->len++] = second;
+}
+
 static qval pair_take(qarray *q, qval *second)
 {
     qval first = q->items[0];
     *second = q->items[1];
-    memmove(q->items, q->items + 2, (q->len - 2) * sizeof(qval));
     q->len -= 2;
+    if (q->len) /* (most queues hold one waiter) */
+        memmove(q->items, q->items + 2, q->len * sizeof(qval));
     return first;
 }
 
@@ -216,8 +229,7 @@ static qval cm_send(qvm *vm, qval self, int argc, qval *argv)
         return qv_obj(c->sent);
     }
     qtask *t = task_new_pending(vm, NULL);
-    arr_push(vm, c->senders, qv_obj(t));
-    arr_push(vm, c->senders, argv[0]);
+    pair_push(vm, c->senders, qv_obj(t), argv[0]);
     return qv_obj(t);
 }
 
@@ -257,14 +269,25 @@ static qval cm_recv(qvm *vm, qval self, int argc, qval *argv)
     return channel_recv(vm, ch(self));
 }
 
+/* A cancelled receiver leaves the queue at once (its task may be reused). */
+static void recv_cancel(qvm *vm, qtask *t, void *data)
+{
+    (void)vm;
+    pair_remove_task(((qchannel *)data)->receivers, t);
+}
+
+/* `await ch.recv()` (vm->awaited) takes a ready value as it is, with no
+ * Task (awaiting a plain value yields it; a Task value still needs one),
+ * and waits on a task the awaiting task reuses. */
 qval channel_recv(qvm *vm, qchannel *c)
 {
     qval v;
     if (take(vm, c, &v))
-        return done_task(vm, v);
-    qtask *t = task_new_pending(vm, NULL);
-    arr_push(vm, c->receivers, qv_obj(t));
-    arr_push(vm, c->receivers, qv_nil());
+        return vm->awaited && !task_of(v) ? v : done_task(vm, v);
+    qtask *t = task_new_awaited(vm);
+    task_hold(t, qv_obj(c));
+    task_set_cancel(t, recv_cancel, c);
+    pair_push(vm, c->receivers, qv_obj(t), qv_nil());
     return qv_obj(t);
 }
 
@@ -380,8 +403,7 @@ qval channel_select(qvm *vm, qarray *sources)
     for (uint32_t i = 0; i < sources->len; i++) {
         qval s = sources->items[i];
         if (IS_CHANNEL(s)) {
-            arr_push(vm, ch(s)->receivers, qv_obj(sel));
-            arr_push(vm, ch(s)->receivers, qv_int(i));
+            pair_push(vm, ch(s)->receivers, qv_obj(sel), qv_int(i));
         } else {
             task_watch(vm, sel, task_of(s));
         }

@@ -268,7 +268,9 @@ static inline __attribute__((always_inline)) int enter_closure(qvm *vm, qclosure
     return push_inline(vm, cl, at, argc, next) ? 1 : -1;
 }
 
-static qval call_native(qvm *vm, qnative *n, qval self, size_t at, int argc, qdict *kw)
+/* awaited: the call is `await x.m(...)` (the AWAIT follows it), so what it
+ * returns is awaited at once and seen by nothing else (vm->awaited). */
+static qval call_native(qvm *vm, qnative *n, qval self, size_t at, int argc, qdict *kw, bool awaited)
 {
     qstack *s = vm->stack;
     if ((n->min_args >= 0 && argc < n->min_args) || (n->max_args >= 0 && argc > n->max_args)) {
@@ -288,9 +290,12 @@ static qval call_native(qvm *vm, qnative *n, qval self, size_t at, int argc, qdi
         abort();
     memcpy(argv, &s->values[at + 1], (size_t)argc * sizeof(qval));
     qdict *saved_kw = vm->kwargs;
+    bool saved_awaited = vm->awaited;
     vm->kwargs = kw;
+    vm->awaited = awaited;
     qval r = n->fn(vm, self, argc, argv);
     vm->kwargs = saved_kw;
+    vm->awaited = saved_awaited;
     if (argv != small)
         free(argv);
     return r;
@@ -348,7 +353,7 @@ qval interp_call(qvm *vm, size_t at, int argc, qdict *kw)
             s->values[at] = n->bound;
             return call_closure_now(vm, AS_CLOSURE(n->target), at, argc, kw);
         }
-        r = call_native(vm, n, n->bound, at, argc, kw);
+        r = call_native(vm, n, n->bound, at, argc, kw, false);
     } else if (IS_INSTANCE(callee)) {
         qval m;
         if (member_find_method(vm, callee, vm->names.call, &m) == FOUND_METHOD && IS_KIND(m, QO_CLOSURE))
@@ -441,7 +446,7 @@ qval vm_invoke(qvm *vm, qval recv, const char *name, int argc, qval *argv)
     if (k == FOUND_METHOD && IS_KIND(m, QO_CLOSURE))
         r = call_closure_now(vm, AS_CLOSURE(m), at, argc, NULL);
     else if (k == FOUND_METHOD)
-        r = call_native(vm, AS_NATIVE(m), recv, at, argc, NULL);
+        r = call_native(vm, AS_NATIVE(m), recv, at, argc, NULL, false);
     else
         r = interp_call(vm, at, argc, NULL);
     s->sp = at;
@@ -1400,7 +1405,7 @@ qval interp_run(qvm *vm, uint32_t stop, bool raising)
             if (IS_KIND(m, QO_CLOSURE)) { /* async method, stack too deep to inline */
                 r = call_closure_now(vm, AS_CLOSURE(m), at, (int)argc, NULL);
             } else if (k == FOUND_METHOD) {
-                r = call_native(vm, AS_NATIVE(m), recv, at, (int)argc, NULL);
+                r = call_native(vm, AS_NATIVE(m), recv, at, (int)argc, NULL, *ip == OP_AWAIT);
                 s->sp = at;
             } else {
                 r = interp_call(vm, at, (int)argc, NULL);
@@ -1433,7 +1438,7 @@ qval interp_run(qvm *vm, uint32_t stop, bool raising)
                 if (k == FOUND_METHOD && IS_KIND(m, QO_CLOSURE)) {
                     r = call_closure_now(vm, AS_CLOSURE(m), at, argc, kw);
                 } else if (k == FOUND_METHOD) {
-                    r = call_native(vm, AS_NATIVE(m), recv, at, argc, kw);
+                    r = call_native(vm, AS_NATIVE(m), recv, at, argc, kw, false);
                 } else {
                     s->values[at] = m;
                     r = interp_call(vm, at, argc, kw);

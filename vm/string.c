@@ -26,12 +26,22 @@ uint32_t str_hashcode(const qstr *s)
     return s->hash;
 }
 
+/* Code points: the bytes that are not continuation bytes (10xxxxxx),
+ * counted eight at a time (every string made pays for this). */
 uint32_t utf8_count(const char *s, size_t len)
 {
-    uint32_t n = 0;
-    for (size_t i = 0; i < len; i++)
-        n += ((uint8_t)s[i] & 0xC0) != 0x80;
-    return n;
+    size_t cont = 0, i = 0;
+    for (; i + 8 <= len; i += 8) {
+        uint64_t v;
+        memcpy(&v, s + i, 8);
+        if (!(v & 0x8080808080808080u))
+            continue; /* ASCII */
+        uint64_t c = (v & ~(v << 1) & 0x8080808080808080u) >> 7; /* 1 per continuation byte */
+        cont += (size_t)((c * 0x0101010101010101u) >> 56);        /* their sum, in the top byte */
+    }
+    for (; i < len; i++)
+        cont += ((uint8_t)s[i] & 0xC0) == 0x80;
+    return (uint32_t)(len - cont);
 }
 
 size_t str_char_offset(const qstr *s, uint32_t ci)

@@ -205,6 +205,37 @@ qtask *task_new_pending_str(qvm *vm, qstr *name)
     return t;
 }
 
+/* Nothing but the AWAIT that follows sees a task made for an awaited-at-once
+ * call, and the task that awaits it resumes only after that AWAIT has taken
+ * its outcome (or after cancelling it): so once finished it can serve that
+ * task's next such wait, which spares an allocation per message to a loop
+ * like `while true let m = await ws.recv() ... end`.  Only for code on a
+ * task's own stack (an inline frame may leave it and its task run on) and
+ * not on the live and owner lists: the awaiting task roots it, and
+ * cancelling that task cancels what it waits for. */
+qtask *task_new_awaited(qvm *vm)
+{
+    qtask *cur = vm->current;
+    if (!vm->awaited || !cur || cur->native || !cur->run || vm->stack != &task_quest(cur)->stack ||
+        vm->stack->inline_base)
+        return task_new_pending(vm, NULL);
+    qtask *t = task_quest(cur)->reusable;
+    if (!t || !task_is_done(t)) { /* none yet, or one left pending by a failed await */
+        t = task_new_pending(vm, NULL);
+        task_quest(cur)->reusable = t;
+        return t;
+    }
+    /* finish() left its waiters, hooks and list links cleared. */
+    t->run->cancel_requested = false;
+    t->run->listed = false;
+    t->state = TS_SUSPENDED;
+    t->cancelled = false;
+    t->name = NULL;
+    t->result = qv_nil();
+    t->scope = cur->scope;
+    return t;
+}
+
 void task_set_cancel(qtask *t, qtask_cancel_fn fn, void *data)
 {
     if (!t->native)
@@ -629,6 +660,7 @@ void task_mark(qvm *vm, qtask *t)
         MARK(task_native(t)->hold);
     } else {
         MARK(task_quest(t)->awaiting);
+        MARK(task_quest(t)->reusable);
         stack_mark(vm, &task_quest(t)->stack);
     }
 }

@@ -402,7 +402,8 @@ qchannel *channel_new(qvm *vm, int64_t capacity);
 bool channel_offer(qvm *vm, qchannel *c, qval v);
 void channel_close(qvm *vm, qchannel *c);
 /* recv() from C (a WebSocket's recv): a Task for the next value, nil once
- * the channel is closed and drained. */
+ * the channel is closed and drained.  In a native method called as
+ * `await x.m()` a ready value comes back as itself, without a Task. */
 qval channel_recv(qvm *vm, qchannel *c);
 /* async.select: a Task resolving to {index, value, channel} for the first
  * ready source (channels: a received value; tasks: their result). */

@@ -87,6 +87,7 @@ typedef struct qtask_quest {
     qtask_run r;
     qstack stack;           /* no arrays (values NULL) until it has a stack of its own */
     struct qtask *awaiting; /* what it is suspended on */
+    struct qtask *reusable; /* its last task_new_awaited() task, reused once finished */
     int entry_c_depth;      /* vm->c_depth while its own run() is active */
 } qtask_quest;
 
@@ -168,6 +169,7 @@ struct qvm {
     int64_t next_task_id;
     qexc *exc;            /* pending exception */
     qdict *kwargs;        /* named args of the running native */
+    bool awaited;         /* the running native's result is awaited at once (interp.c) */
     int c_depth;          /* nested vm_call depth on the C stack */
     struct qtask *inline_detached; /* vm_call_async_inline: the Task its call became */
     qval redirect[3];     /* stdout (1) / stderr (2) sinks; nil = the real stream */
@@ -297,6 +299,10 @@ qtask *task_make(qvm *vm, qstr *name, qtask *ctx);
 qtask *task_ctx(qvm *vm);
 /* Put a suspended task on the live and owner lists. */
 void task_list(qvm *vm, qtask *t);
+/* A pending native task for a native method whose result the running code
+ * awaits at once (vm->awaited): a running Quest task's previous one when it
+ * has finished, else task_new_pending(vm, NULL). */
+qtask *task_new_awaited(qvm *vm);
 /* Give the empty stack s room for nvalues values and nframes frames. */
 void task_stack_init(qvm *vm, qstack *s, size_t nvalues, uint32_t nframes);
 /* Suspend the running task at an await of t, or (outside any task) block

@@ -226,3 +226,126 @@ describe("cancelling a task blocked on a channel", fun ()
         assert_nil(c.try_recv())
     end)
 end)
+
+# `await c.recv()` takes a ready value without a Task and waits on a task
+# its task reuses: what it returns must not change.
+describe("await recv() in a loop", fun ()
+    it("yields a Task sent through the channel as the Task", fun ()
+        let c = async.channel()
+        let sent = async.spawn(fun () 5 end)
+        c.send(sent)
+        run(async fun ()
+            let got = await c.recv()
+            assert_eq(got.cls(), "Task")
+            assert_eq(got.id(), sent.id())
+        end)
+    end)
+
+    it("gets every value in order, waiting for most of them", fun ()
+        let c = async.channel()
+        async fun consumer()
+            let got = []
+            let v = await c.recv()
+            while v != nil
+                got.push(v)
+                v = await c.recv()
+            end
+            got
+        end
+        async fun producer()
+            for i in 0 until 50
+                c.send(i)
+                if i % 3 == 0
+                    c.send("+" .. i) # sometimes one is ready before the recv
+                end
+                await async.sleep(0)
+            end
+            c.close()
+        end
+        let got = run(async fun ()
+            let t = consumer()
+            await producer()
+            await t
+        end)
+        assert_eq(got.len(), 67)
+        assert_eq(got[0], 0)
+        assert_eq(got[1], "+0")
+        assert_eq(got[66], 49)
+    end)
+
+    it("shares values between waiting tasks in the order they waited", fun ()
+        let c = async.channel()
+        let log = []
+        async fun reader(name)
+            for _ in 0 until 3
+                log.push(name .. (await c.recv()))
+            end
+        end
+        run(async fun ()
+            let a = reader("a")
+            let b = reader("b")
+            for i in 0 until 6
+                await async.sleep(0)
+                c.send(i)
+            end
+            await async.join_all([a, b])
+        end)
+        assert_eq(log, ["a0", "b1", "a2", "b3", "a4", "b5"])
+    end)
+
+    it("lets a task cancelled while waiting wait again in its ensure", fun ()
+        let c = async.channel()
+        let log = []
+        async fun reader()
+            await c.recv() # first wait: the task still runs inline
+            try
+                await c.recv()
+            ensure
+                log.push(await c.recv())
+            end
+        end
+        async fun other() log.push("other " .. (await c.recv())) end
+        let t = reader()
+        c.send("first")
+        run(async fun () await async.sleep(0) end)
+        t.cancel()
+        let o = other() # waits before the ensure does
+        run(async fun () await async.sleep(0) end)
+        c.send("a")
+        c.send("b")
+        let e = run(fun () error_of(t) end)
+        assert(e.is(CancelledErr))
+        run(fun () o end)
+        assert_eq(log, ["other a", "b"])
+        assert_eq(c.len(), 0)
+    end)
+
+    it("gives a recv inside an awaited call's callback its Task", fun ()
+        let c = async.channel()
+        c.send(1)
+        run(async fun ()
+            let got = await [0].map(fun (x) c.recv() end)
+            assert_eq(got[0].cls(), "Task")
+            assert_eq(await got[0], 1)
+        end)
+    end)
+
+    it("keeps a recv that is not awaited at once a Task of its own", fun ()
+        let c = async.channel()
+        run(async fun ()
+            c.send(1)
+            let ready = c.recv()
+            assert_eq(ready.cls(), "Task")
+            assert(ready.is_finished())
+            let r1 = c.recv()
+            let r2 = c.recv()
+            assert(r1.id() != r2.id())
+            c.send(2)
+            c.send(3)
+            assert_eq([await ready, await r1, await r2], [1, 2, 3])
+            let w = c.recv()
+            c.send(4)
+            assert_eq(await w, 4)
+        end)
+    end)
+end)
