@@ -207,6 +207,7 @@ static void on_stop(uv_async_t *a)
 void *srv_worker_main(void *arg)
 {
     srv_worker *w = arg;
+    srv_epoll_init();
     uv_loop_init(&w->loop);
     w->loop.data = w;
     if (!open_listener(w) || !load_app(w)) {
