@@ -123,7 +123,7 @@ int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
         return r;
     int saved = errno;
     w->exists = r != 0 && op == EPOLL_CTL_ADD && saved == EEXIST && w->known && w->epfd == epfd;
-    if (r == 0 && op == EPOLL_CTL_DEL)
+    if (op == EPOLL_CTL_DEL) /* failed too: then nothing was registered */
         w->known = false;
     else if (r == 0 && ev)
         *w = (watched){.known = true, .epfd = epfd, .events = ev->events, .data = ev->data.u64};
