@@ -25,6 +25,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -49,21 +50,26 @@ typedef struct shadow {
     uint64_t skipped;
 } shadow;
 
-static pthread_key_t shadow_key;
+static pthread_key_t shadow_key;   /* frees a thread's record when it ends */
 static pthread_once_t shadow_once = PTHREAD_ONCE_INIT;
+static atomic_bool set_up;         /* shadow_setup() has run: `enabled` is known */
 static bool enabled;
+static _Thread_local shadow *mine; /* this thread's record (its key's value) */
 
+/* Run by the ending thread itself, so `mine` is that thread's. */
 static void shadow_free(void *p)
 {
     shadow *s = p;
     free(s->fd);
     free(s);
+    mine = NULL;
 }
 
 static void shadow_setup(void)
 {
     enabled = uv_version() < ((1u << 16) | (45u << 8));
     pthread_key_create(&shadow_key, shadow_free);
+    atomic_store(&set_up, true);
 }
 
 void srv_epoll_init(void)
@@ -74,14 +80,16 @@ void srv_epoll_init(void)
 /* This thread's record of fd; NULL when off or out of memory. */
 static watched *lookup(int fd)
 {
-    srv_epoll_init();
+    if (!atomic_load_explicit(&set_up, memory_order_acquire))
+        srv_epoll_init();
     if (!enabled || fd < 0)
         return NULL;
-    shadow *s = pthread_getspecific(shadow_key);
+    shadow *s = mine;
     if (!s) {
         if (!(s = calloc(1, sizeof *s)))
             return NULL;
         pthread_setspecific(shadow_key, s);
+        mine = s;
     }
     if ((size_t)fd >= s->n) {
         size_t n = s->n ? s->n : 64;
@@ -100,8 +108,7 @@ static watched *lookup(int fd)
 
 uint64_t srv_epoll_skipped(void)
 {
-    shadow *s = enabled ? pthread_getspecific(shadow_key) : NULL;
-    return s ? s->skipped : 0;
+    return mine ? mine->skipped : 0;
 }
 
 static bool level_triggered(uint32_t events)
@@ -115,7 +122,7 @@ int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
     if (w && op == EPOLL_CTL_MOD && w->exists && w->known && w->epfd == epfd && ev &&
         w->events == ev->events && w->data == ev->data.u64 && level_triggered(ev->events)) {
         w->exists = false;
-        ((shadow *)pthread_getspecific(shadow_key))->skipped++;
+        mine->skipped++;
         return 0;
     }
     int r = (int)syscall(SYS_epoll_ctl, epfd, op, fd, ev);
