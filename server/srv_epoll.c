@@ -11,13 +11,14 @@
  * This file defines epoll_ctl(): being in the executable, it is the one
  * libuv's calls reach.  It passes every call on, and remembers per thread
  * the events each successful ADD or MOD set for a descriptor (forgotten on
- * DEL).  A MOD that comes right after the kernel answered EEXIST to an ADD
- * of the same descriptor, with exactly the events and data remembered, is
- * answered without a system call: EEXIST proves the registration exists,
- * and every registration was made through here, so what is remembered is
- * what the kernel holds (a descriptor closed and reused gets a fresh ADD
- * that succeeds and is remembered anew).  For a level-triggered entry such
- * a MOD changes nothing.
+ * DEL).  A MOD that is the thread's very next call after the kernel
+ * answered EEXIST to an ADD of the same descriptor (libuv's re-arm), with
+ * exactly the events and data remembered, is answered without a system
+ * call: EEXIST proves the registration exists, and every registration was
+ * made through here, so what is remembered is what the kernel holds (a
+ * descriptor closed and reused gets a fresh ADD that succeeds and is
+ * remembered anew).  For a level-triggered entry such a MOD changes
+ * nothing.
  *
  * Only with the libuv this was checked against: from 1.45 libuv may batch
  * epoll_ctl through io_uring, which this could not see, so there every
@@ -38,7 +39,6 @@
 
 typedef struct watched {
     bool known;      /* epfd watches the descriptor with events and data */
-    bool exists;     /* and the last ADD of it failed with EEXIST */
     int epfd;
     uint32_t events;
     uint64_t data;
@@ -47,6 +47,8 @@ typedef struct watched {
 typedef struct shadow {
     watched *fd;     /* by descriptor */
     size_t n;
+    int eexist_fd;   /* the previous call was an ADD of it that failed with EEXIST (-1: not) */
+    int eexist_epfd;
     uint64_t skipped;
 } shadow;
 
@@ -88,6 +90,7 @@ static watched *lookup(int fd)
     if (!s) {
         if (!(s = calloc(1, sizeof *s)))
             return NULL;
+        s->eexist_fd = -1;
         pthread_setspecific(shadow_key, s);
         mine = s;
     }
@@ -119,17 +122,21 @@ static bool level_triggered(uint32_t events)
 int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 {
     watched *w = lookup(fd);
-    if (w && op == EPOLL_CTL_MOD && w->exists && w->known && w->epfd == epfd && ev &&
-        w->events == ev->events && w->data == ev->data.u64 && level_triggered(ev->events)) {
-        w->exists = false;
+    if (!w)
+        return (int)syscall(SYS_epoll_ctl, epfd, op, fd, ev);
+    bool after_eexist = mine->eexist_fd == fd && mine->eexist_epfd == epfd;
+    mine->eexist_fd = -1;
+    if (op == EPOLL_CTL_MOD && after_eexist && w->known && w->epfd == epfd && ev && w->events == ev->events &&
+        w->data == ev->data.u64 && level_triggered(ev->events)) {
         mine->skipped++;
         return 0;
     }
     int r = (int)syscall(SYS_epoll_ctl, epfd, op, fd, ev);
-    if (!w)
-        return r;
     int saved = errno;
-    w->exists = r != 0 && op == EPOLL_CTL_ADD && saved == EEXIST && w->known && w->epfd == epfd;
+    if (r != 0 && op == EPOLL_CTL_ADD && saved == EEXIST) {
+        mine->eexist_fd = fd;
+        mine->eexist_epfd = epfd;
+    }
     if (op == EPOLL_CTL_DEL) /* failed too: then nothing was registered */
         w->known = false;
     else if (r == 0 && ev)
