@@ -368,14 +368,21 @@ qval interp_call(qvm *vm, size_t at, int argc, qdict *kw)
 
 /* ---- calling from C -------------------------------------------------------------------- */
 
-qval vm_call_kw(qvm *vm, qval fn, int argc, qval *argv, qdict *kw)
+/* Push fn and its arguments for a call from C; where fn went. */
+static size_t push_call(qstack *s, qval fn, int argc, const qval *argv)
 {
-    qstack *s = vm->stack;
     stack_reserve(s, (size_t)argc + 1);
     size_t at = s->sp;
     s->values[s->sp++] = fn;
     for (int i = 0; i < argc; i++)
         s->values[s->sp++] = argv[i];
+    return at;
+}
+
+qval vm_call_kw(qvm *vm, qval fn, int argc, qval *argv, qdict *kw)
+{
+    qstack *s = vm->stack;
+    size_t at = push_call(s, fn, argc, argv);
     qval r = interp_call(vm, at, argc, kw);
     s->sp = at;
     return r;
@@ -396,11 +403,7 @@ qval vm_call_async_inline(qvm *vm, qval fn, int argc, qval *argv, qtask **pendin
         vm->c_depth >= MAX_C_DEPTH)
         return vm_call(vm, fn, argc, argv);
     qstack *s = vm->stack;
-    stack_reserve(s, (size_t)argc + 1);
-    size_t at = s->sp;
-    s->values[s->sp++] = fn;
-    for (int i = 0; i < argc; i++)
-        s->values[s->sp++] = argv[i];
+    size_t at = push_call(s, fn, argc, argv);
     /* Frame 0 cannot be inline (an inline_base of 0 means none): on an empty
      * stack a frame that never runs goes under it. */
     bool floor = s->nframes == 0;
@@ -437,11 +440,7 @@ qval vm_invoke(qvm *vm, qval recv, const char *name, int argc, qval *argv)
     if (k == FOUND_NONE)
         return qv_exc();
     qstack *s = vm->stack;
-    stack_reserve(s, (size_t)argc + 1);
-    size_t at = s->sp;
-    s->values[s->sp++] = k == FOUND_METHOD ? recv : m;
-    for (int i = 0; i < argc; i++)
-        s->values[s->sp++] = argv[i];
+    size_t at = push_call(s, k == FOUND_METHOD ? recv : m, argc, argv);
     qval r;
     if (k == FOUND_METHOD && IS_KIND(m, QO_CLOSURE))
         r = call_closure_now(vm, AS_CLOSURE(m), at, argc, NULL);

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "lexer.h"
+#include "vm.h"
 
 static const char *const lex_texts[TK__COUNT] = {
     [TK_EOF] = "end of input", [TK_ERROR] = "invalid token",
@@ -81,13 +82,8 @@ static bool is_alnum(int c) { return is_alpha(c) || is_digit(c); }
 /* Value of a digit in bases up to 16; 99 for anything else (including -1). */
 static int digit_value(int c)
 {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return 99;
+    int v = hex_digit_value(c);
+    return v < 0 ? 99 : v;
 }
 
 /* Length of the well-formed UTF-8 sequence at p (RFC 3629: no overlongs,
