@@ -64,7 +64,7 @@ void *srv_worker_main(void *arg);
 /* srv_epoll.c: decide once whether libuv's redundant epoll re-registrations
  * may be skipped (see there); the hook itself is epoll_ctl(). */
 void srv_epoll_init(void);
-uint64_t srv_epoll_skipped(void); /* MODs this thread answered itself (tests) */
+uint64_t srv_epoll_skipped(void); /* ADDs this thread answered itself (tests) */
 double srv_now(void);
 
 /* srv_request.c */
