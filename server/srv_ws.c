@@ -161,10 +161,14 @@ void srv_ws_gone(srv_ws *s)
 
 /* A message from the client: into the inbox, or, when the handler has
  * left too many unread, the connection closes with 1008. */
-void srv_ws_received(srv_ws *s, int opcode, const void *data, size_t len)
+void srv_ws_received(srv_ws *s, int opcode, const void *data, size_t len, bool ascii)
 {
     qvm *vm = s->w->vm;
-    qval v = opcode == WSLAY_TEXT_FRAME ? qv_obj(str_new(vm, data, len)) : qv_obj(bytes_new(vm, data, len));
+    qval v;
+    if (opcode != WSLAY_TEXT_FRAME)
+        v = qv_obj(bytes_new(vm, data, len));
+    else
+        v = qv_obj(ascii ? str_new_ascii(vm, data, len) : str_new(vm, data, len));
     s->last_recv = loop_now(s->w);
     if (!channel_offer(vm, s->inbox, v) && s->phase == WS_OPEN)
         start_close(s, 1008, "too many unread messages", true);
@@ -175,16 +179,10 @@ void srv_ws_pong(srv_ws *s)
     s->ping_due = false;
 }
 
-/* Send one message: at once when nothing waits before it, else queued
- * behind the others, within ws_max_send_queue (a client that reads too
- * slowly is closed with 1008).  False when closed or too slow. */
-bool srv_ws_deliver(srv_ws *s, const char *data, size_t len, bool text)
+/* A message that cannot go at once queues behind the others, within
+ * ws_max_send_queue (a client that reads too slowly is closed with 1008). */
+static bool deliver_queued(srv_ws *s, int opcode, const char *data, size_t len)
 {
-    if (s->phase != WS_OPEN)
-        return false;
-    int opcode = text ? WSLAY_TEXT_FRAME : WSLAY_BINARY_FRAME;
-    if (srv_wire_send_now(s, opcode, data, len))
-        return true;
     size_t queued;
     srv_wire_queued(s, &queued);
     bool ok;
@@ -196,6 +194,21 @@ bool srv_ws_deliver(srv_ws *s, const char *data, size_t len, bool text)
     }
     srv_wire_flush(s);
     return ok;
+}
+
+/* Send one message: at once when nothing waits before it, else queued.
+ * False when closed or too slow.  (Inline in ws.send, its usual caller.) */
+static inline bool deliver(srv_ws *s, const char *data, size_t len, bool text)
+{
+    if (s->phase != WS_OPEN)
+        return false;
+    int opcode = text ? WSLAY_TEXT_FRAME : WSLAY_BINARY_FRAME;
+    return srv_wire_send_now(s, opcode, data, len) || deliver_queued(s, opcode, data, len);
+}
+
+bool srv_ws_deliver(srv_ws *s, const char *data, size_t len, bool text)
+{
+    return deliver(s, data, len, text);
 }
 
 /* Cut the connection without waiting for the client. */
@@ -519,9 +532,9 @@ static qval wm_send(qvm *vm, qval self, int argc, qval *argv)
     srv_ws *s = self_ws(self);
     qval v = argv[0];
     if (IS_STR(v))
-        return qv_bool(srv_ws_deliver(s, AS_STR(v)->data, AS_STR(v)->len, true));
+        return qv_bool(deliver(s, AS_STR(v)->data, AS_STR(v)->len, true));
     if (IS_BYTES(v))
-        return qv_bool(srv_ws_deliver(s, (const char *)AS_BYTES(v)->data, AS_BYTES(v)->len, false));
+        return qv_bool(deliver(s, (const char *)AS_BYTES(v)->data, AS_BYTES(v)->len, false));
     return vm_raise(vm, E_TYPE, "WebSocket.send expects Str or Bytes, got %s", vm_cls_name(v));
 }
 

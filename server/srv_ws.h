@@ -91,9 +91,10 @@ void srv_wire_flush(srv_ws *s);
 void srv_wire_cut(srv_ws *s, bool forced);
 void srv_wire_free(srv_ws *s);
 
-/* srv_ws.c, for the wire: a text or binary message arrived, a pong
- * arrived, the connection is gone (closed by either side, or broken). */
-void srv_ws_received(srv_ws *s, int opcode, const void *data, size_t len);
+/* srv_ws.c, for the wire: a text or binary message arrived (`ascii`:
+ * every byte is known to be ASCII), a pong arrived, the connection is gone
+ * (closed by either side, or broken). */
+void srv_ws_received(srv_ws *s, int opcode, const void *data, size_t len, bool ascii);
 void srv_ws_pong(srv_ws *s);
 void srv_ws_gone(srv_ws *s);
 

@@ -280,7 +280,7 @@ static bool frame_header(const uint8_t *p, size_t n, ws_frame *f)
 
 /* XOR with the client's key, eight bytes at a time (applying it twice
  * restores the bytes).  True when every byte it gives is ASCII, which
- * spares the UTF-8 check of most text. */
+ * spares most text the UTF-8 check and the counting of characters. */
 static bool unmask(uint8_t *p, size_t n, const uint8_t mask[4])
 {
     uint32_t m4;
@@ -318,7 +318,7 @@ static bool take_frame(srv_ws *s, uint8_t *p, size_t avail, const ws_frame *f)
         unmask(payload, len, f->mask);
         return false;
     }
-    srv_ws_received(s, f->opcode, payload, len);
+    srv_ws_received(s, f->opcode, payload, len, ascii);
     return true;
 }
 
@@ -386,7 +386,7 @@ static void on_wslay_message(wslay_event_context_ptr ctx, const struct wslay_eve
     (void)ctx;
     srv_ws *s = user;
     if (arg->opcode == WSLAY_TEXT_FRAME || arg->opcode == WSLAY_BINARY_FRAME)
-        srv_ws_received(s, arg->opcode, arg->msg, arg->msg_length);
+        srv_ws_received(s, arg->opcode, arg->msg, arg->msg_length, false);
     else if (arg->opcode == WSLAY_PONG)
         srv_ws_pong(s);
 }

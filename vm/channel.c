@@ -13,7 +13,6 @@
 #include "vm_internal.h"
 
 #define IS_CHANNEL(v) IS_KIND(v, QO_CHANNEL)
-#define DONE(t) ((t)->state >= TS_DONE) /* task_is_done, inline on hot paths */
 
 qchannel *channel_new(qvm *vm, int64_t capacity)
 {
@@ -88,6 +87,12 @@ static qval pair_take(qarray *q, qval *second)
     return first;
 }
 
+/* The task of the oldest pair (the first of a pair is always a task). */
+static qtask *take_task(qarray *q, qval *second)
+{
+    return (qtask *)AS_OBJ(pair_take(q, second));
+}
+
 static void pair_remove_task(qarray *q, qtask *t)
 {
     for (uint32_t i = 0; i + 1 < q->len; i += 2) {
@@ -154,8 +159,8 @@ static bool hand_to_receiver(qvm *vm, qchannel *c, qval v, qval self)
 {
     while (c->receivers->len) {
         qval idx;
-        qtask *r = task_of(pair_take(c->receivers, &idx));
-        if (DONE(r))
+        qtask *r = take_task(c->receivers, &idx);
+        if (task_done(r))
             continue;
         if (IS_INT(idx))
             select_win(vm, r, idx.as.i, v, self);
@@ -171,8 +176,8 @@ static void admit_sender(qvm *vm, qchannel *c)
 {
     while (c->senders->len && has_room(c)) {
         qval v;
-        qtask *s = task_of(pair_take(c->senders, &v));
-        if (DONE(s))
+        qtask *s = take_task(c->senders, &v);
+        if (task_done(s))
             continue;
         ring_push(vm, c, v);
         task_resolve(vm, s, qv_nil());
@@ -201,8 +206,8 @@ void channel_close(qvm *vm, qchannel *c)
             ;
     while (c->senders->len) {
         qval v;
-        qtask *s = task_of(pair_take(c->senders, &v));
-        if (!DONE(s))
+        qtask *s = take_task(c->senders, &v);
+        if (!task_done(s))
             task_reject(vm, s, exc_new(vm, vm->err_types[E_RUNTIME], str_cstr(vm, "send on a closed channel")));
     }
 }
@@ -242,8 +247,8 @@ static qval cm_try_send(qvm *vm, qval self, int argc, qval *argv)
     return qv_bool(channel_offer(vm, c, argv[0]));
 }
 
-/* The next value, or nil when closed and drained (or empty, for try_recv). */
-static bool take(qvm *vm, qchannel *c, qval *out)
+/* take() from a buffer or a blocked sender. */
+static bool take_held(qvm *vm, qchannel *c, qval *out)
 {
     if (c->count) {
         *out = ring_pop(c);
@@ -252,13 +257,23 @@ static bool take(qvm *vm, qchannel *c, qval *out)
     }
     while (c->senders->len) { /* an unbuffered handoff */
         qval v;
-        qtask *s = task_of(pair_take(c->senders, &v));
-        if (DONE(s))
+        qtask *s = take_task(c->senders, &v);
+        if (task_done(s))
             continue;
         task_resolve(vm, s, qv_nil());
         *out = v;
         return true;
     }
+    *out = qv_nil();
+    return c->closed;
+}
+
+/* The next value, or nil when closed and drained (or empty, for try_recv).
+ * Inline, for the usual empty channel of a receiver about to wait. */
+static inline bool take(qvm *vm, qchannel *c, qval *out)
+{
+    if (c->count || c->senders->len)
+        return take_held(vm, c, out);
     *out = qv_nil();
     return c->closed;
 }
@@ -285,8 +300,10 @@ qval channel_recv(qvm *vm, qchannel *c)
     if (take(vm, c, &v))
         return vm->awaited && !task_of(v) ? v : done_task(vm, v);
     qtask *t = task_new_awaited(vm);
-    task_hold(t, qv_obj(c));
-    task_set_cancel(t, recv_cancel, c);
+    qtask_native *n = task_native(t); /* (task_hold and task_set_cancel, without the calls) */
+    n->hold = (qobj *)c;
+    n->on_cancel = recv_cancel;
+    n->cancel_data = c;
     pair_push(vm, c->receivers, qv_obj(t), qv_nil());
     return qv_obj(t);
 }
@@ -384,7 +401,7 @@ qval channel_select(qvm *vm, qarray *sources)
             return qv_obj(t);
         }
         qtask *src = task_of(s);
-        if (src && DONE(src)) {
+        if (src && task_done(src)) {
             qtask *t = task_new_pending(vm, "select");
             task_hold(t, qv_obj(arr_new(vm, 0)));
             select_win(vm, t, i, src->state == TS_DONE ? src->result : qv_nil(), s);

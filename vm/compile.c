@@ -1297,16 +1297,19 @@ static void break_stmt(compiler *c, qnode *n, bool is_break)
 static void while_stmt(compiler *c, qnode *n)
 {
     loop_ctx l;
-    int top = here(c);
-    expr(c, n->a);
-    int exit = emit_jump(c, OP_JUMP_IF_FALSE);
+    int top = here(c), exit = -1;
+    if (n->a->kind != N_TRUE) { /* `while true` has nothing to test */
+        expr(c, n->a);
+        exit = emit_jump(c, OP_JUMP_IF_FALSE);
+    }
     loop_begin(c, &l, c->fs->next_slot);
     begin_scope(c);
     block(c, n->b, false);
     end_scope(c);
     loop_continue_here(c);
     emit_loop(c, top);
-    patch(c, exit);
+    if (exit >= 0)
+        patch(c, exit);
     loop_end(c);
 }
 

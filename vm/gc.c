@@ -10,57 +10,73 @@
 
 #include "vm_internal.h"
 
-void vm_mark_obj(qvm *vm, qobj *o)
+static void gray_grow(qvm *vm)
+{
+    vm->capgray = vm->capgray ? vm->capgray * 2 : 256;
+    vm->gray = realloc(vm->gray, vm->capgray * sizeof(qobj *));
+    if (!vm->gray)
+        abort();
+}
+
+/* The collector's own loops mark through these, inline; natives' mark
+ * callbacks and the other files reach them as vm_mark_obj/vm_mark_value. */
+static inline void mark_obj(qvm *vm, qobj *o)
 {
     if (!o || o->marked)
         return;
     o->marked = 1;
-    if (vm->ngray == vm->capgray) {
-        vm->capgray = vm->capgray ? vm->capgray * 2 : 256;
-        vm->gray = realloc(vm->gray, vm->capgray * sizeof(qobj *));
-        if (!vm->gray)
-            abort();
-    }
+    if (vm->ngray == vm->capgray)
+        gray_grow(vm);
     vm->gray[vm->ngray++] = o;
+}
+
+static inline void mark_value(qvm *vm, qval v)
+{
+    if (v.tag == QV_OBJ)
+        mark_obj(vm, v.as.o);
+}
+
+void vm_mark_obj(qvm *vm, qobj *o)
+{
+    mark_obj(vm, o);
 }
 
 void vm_mark_value(qvm *vm, qval v)
 {
-    if (v.tag == QV_OBJ)
-        vm_mark_obj(vm, v.as.o);
+    mark_value(vm, v);
 }
 
 static void mark_values(qvm *vm, const qval *v, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        vm_mark_value(vm, v[i]);
+        mark_value(vm, v[i]);
 }
 
 static void blacken_proto(qvm *vm, qproto *p)
 {
-    vm_mark_obj(vm, (qobj *)p->name);
-    vm_mark_obj(vm, (qobj *)p->doc);
-    vm_mark_obj(vm, (qobj *)p->file);
-    vm_mark_obj(vm, (qobj *)p->ret_type);
+    mark_obj(vm, (qobj *)p->name);
+    mark_obj(vm, (qobj *)p->doc);
+    mark_obj(vm, (qobj *)p->file);
+    mark_obj(vm, (qobj *)p->ret_type);
     mark_values(vm, p->consts, p->nconsts);
     for (uint32_t i = 0; i < p->nparams; i++) {
-        vm_mark_obj(vm, (qobj *)p->params[i].name);
-        vm_mark_obj(vm, (qobj *)p->params[i].type);
+        mark_obj(vm, (qobj *)p->params[i].name);
+        mark_obj(vm, (qobj *)p->params[i].type);
     }
 }
 
 static void blacken_type(qvm *vm, qtype *t)
 {
-    vm_mark_obj(vm, (qobj *)t->name);
-    vm_mark_obj(vm, (qobj *)t->doc);
-    vm_mark_obj(vm, (qobj *)t->methods);
-    vm_mark_obj(vm, (qobj *)t->statics);
-    vm_mark_obj(vm, (qobj *)t->traits);
-    vm_mark_obj(vm, (qobj *)t->parent);
+    mark_obj(vm, (qobj *)t->name);
+    mark_obj(vm, (qobj *)t->doc);
+    mark_obj(vm, (qobj *)t->methods);
+    mark_obj(vm, (qobj *)t->statics);
+    mark_obj(vm, (qobj *)t->traits);
+    mark_obj(vm, (qobj *)t->parent);
     for (uint32_t i = 0; i < t->nfields; i++) {
-        vm_mark_obj(vm, (qobj *)t->fields[i].name);
-        vm_mark_obj(vm, (qobj *)t->fields[i].type);
-        vm_mark_value(vm, t->fields[i].def);
+        mark_obj(vm, (qobj *)t->fields[i].name);
+        mark_obj(vm, (qobj *)t->fields[i].type);
+        mark_value(vm, t->fields[i].def);
     }
 }
 
@@ -72,8 +88,8 @@ static void blacken(qvm *vm, qobj *o)
         qdict *d = (qdict *)o;
         for (uint32_t i = 0; i < d->used; i++) {
             if (d->entries[i].key) {
-                vm_mark_obj(vm, (qobj *)d->entries[i].key);
-                vm_mark_value(vm, d->entries[i].val);
+                mark_obj(vm, (qobj *)d->entries[i].key);
+                mark_value(vm, d->entries[i].val);
             }
         }
         break;
@@ -82,59 +98,59 @@ static void blacken(qvm *vm, qobj *o)
     case QO_PROTO: blacken_proto(vm, (qproto *)o); break;
     case QO_CLOSURE: {
         qclosure *c = (qclosure *)o;
-        vm_mark_obj(vm, (qobj *)c->proto);
-        vm_mark_obj(vm, (qobj *)c->module);
-        vm_mark_obj(vm, (qobj *)c->owner);
+        mark_obj(vm, (qobj *)c->proto);
+        mark_obj(vm, (qobj *)c->module);
+        mark_obj(vm, (qobj *)c->owner);
         for (uint32_t i = 0; i < c->proto->nupvals; i++)
-            vm_mark_obj(vm, (qobj *)c->upvals[i]);
+            mark_obj(vm, (qobj *)c->upvals[i]);
         break;
     }
-    case QO_UPVAL: vm_mark_value(vm, ((qupval *)o)->closed); break;
+    case QO_UPVAL: mark_value(vm, ((qupval *)o)->closed); break;
     case QO_NATIVE:
-        vm_mark_value(vm, ((qnative *)o)->bound);
-        vm_mark_value(vm, ((qnative *)o)->target);
+        mark_value(vm, ((qnative *)o)->bound);
+        mark_value(vm, ((qnative *)o)->target);
         break;
     case QO_TYPE: blacken_type(vm, (qtype *)o); break;
     case QO_TRAIT: {
         qtrait *t = (qtrait *)o;
-        vm_mark_obj(vm, (qobj *)t->name);
-        vm_mark_obj(vm, (qobj *)t->doc);
+        mark_obj(vm, (qobj *)t->name);
+        mark_obj(vm, (qobj *)t->doc);
         for (uint32_t i = 0; i < t->nmethods; i++)
-            vm_mark_obj(vm, (qobj *)t->method_names[i]);
+            mark_obj(vm, (qobj *)t->method_names[i]);
         break;
     }
     case QO_INSTANCE: {
         qinstance *in = (qinstance *)o;
-        vm_mark_obj(vm, (qobj *)in->type);
+        mark_obj(vm, (qobj *)in->type);
         mark_values(vm, in->fields, in->type->nfields);
         break;
     }
     case QO_MODULE: {
         qmodule *m = (qmodule *)o;
-        vm_mark_obj(vm, (qobj *)m->name);
-        vm_mark_obj(vm, (qobj *)m->path);
-        vm_mark_obj(vm, (qobj *)m->doc);
-        vm_mark_obj(vm, (qobj *)m->globals);
-        vm_mark_obj(vm, (qobj *)m->pub);
-        vm_mark_obj(vm, (qobj *)m->consts);
-        vm_mark_obj(vm, (qobj *)m->types);
+        mark_obj(vm, (qobj *)m->name);
+        mark_obj(vm, (qobj *)m->path);
+        mark_obj(vm, (qobj *)m->doc);
+        mark_obj(vm, (qobj *)m->globals);
+        mark_obj(vm, (qobj *)m->pub);
+        mark_obj(vm, (qobj *)m->consts);
+        mark_obj(vm, (qobj *)m->types);
         break;
     }
     case QO_EXC: {
         qexc *e = (qexc *)o;
-        vm_mark_obj(vm, (qobj *)e->type);
-        vm_mark_obj(vm, (qobj *)e->message);
-        vm_mark_obj(vm, (qobj *)e->stack);
-        vm_mark_obj(vm, (qobj *)e->file);
-        vm_mark_value(vm, e->payload);
-        vm_mark_value(vm, e->cause);
+        mark_obj(vm, (qobj *)e->type);
+        mark_obj(vm, (qobj *)e->message);
+        mark_obj(vm, (qobj *)e->stack);
+        mark_obj(vm, (qobj *)e->file);
+        mark_value(vm, e->payload);
+        mark_value(vm, e->cause);
         break;
     }
     case QO_TASK: task_mark(vm, (qtask *)o); break;
     case QO_CHANNEL: channel_mark(vm, (qchannel *)o); break;
     case QO_CDATA: {
         qcdata *c = (qcdata *)o;
-        vm_mark_obj(vm, (qobj *)c->type);
+        mark_obj(vm, (qobj *)c->type);
         if (c->cls && c->cls->mark)
             c->cls->mark(vm, c->data);
         break;
@@ -147,27 +163,27 @@ void stack_mark(qvm *vm, qstack *s)
 {
     mark_values(vm, s->values, s->sp);
     for (uint32_t i = 0; i < s->nframes; i++)
-        vm_mark_obj(vm, (qobj *)s->frames[i].fn);
+        mark_obj(vm, (qobj *)s->frames[i].fn);
     for (qupval *u = s->open_upvals; u; u = u->next_open)
-        vm_mark_obj(vm, (qobj *)u);
+        mark_obj(vm, (qobj *)u);
     for (uint32_t i = 0; i < s->nselves; i++)
-        vm_mark_obj(vm, (qobj *)s->selves[i].task);
+        mark_obj(vm, (qobj *)s->selves[i].task);
 }
 
 void gc_mark_roots(qvm *vm)
 {
     for (int i = 0; i < QC__COUNT; i++)
-        vm_mark_obj(vm, (qobj *)vm->types[i]);
+        mark_obj(vm, (qobj *)vm->types[i]);
     for (int i = 0; i < E__COUNT; i++)
-        vm_mark_obj(vm, (qobj *)vm->err_types[i]);
-    vm_mark_obj(vm, (qobj *)vm->builtins);
-    vm_mark_obj(vm, (qobj *)vm->universal);
-    vm_mark_obj(vm, (qobj *)vm->modules);
-    vm_mark_obj(vm, (qobj *)vm->exc);
-    vm_mark_obj(vm, (qobj *)vm->kwargs);
+        mark_obj(vm, (qobj *)vm->err_types[i]);
+    mark_obj(vm, (qobj *)vm->builtins);
+    mark_obj(vm, (qobj *)vm->universal);
+    mark_obj(vm, (qobj *)vm->modules);
+    mark_obj(vm, (qobj *)vm->exc);
+    mark_obj(vm, (qobj *)vm->kwargs);
     qstr **names = (qstr **)&vm->names;
     for (size_t i = 0; i < sizeof vm->names / sizeof(qstr *); i++)
-        vm_mark_obj(vm, (qobj *)names[i]);
+        mark_obj(vm, (qobj *)names[i]);
     mark_values(vm, vm->roots, (size_t)vm->nroots);
     mark_values(vm, vm->redirect, 3);
     if (vm->stack)
@@ -175,7 +191,7 @@ void gc_mark_roots(qvm *vm)
     if (vm->base_stack)
         stack_mark(vm, vm->base_stack);
     for (qtask *t = vm->live; t; t = t->run->live_next)
-        vm_mark_obj(vm, (qobj *)t);
+        mark_obj(vm, (qobj *)t);
 }
 
 static void sweep(qvm *vm)

@@ -268,27 +268,40 @@ static inline __attribute__((always_inline)) int enter_closure(qvm *vm, qclosure
     return push_inline(vm, cl, at, argc, next) ? 1 : -1;
 }
 
+/* ArgErr for a native given too few or too many arguments (out of line:
+ * call_native runs for every native call). */
+static __attribute__((noinline, cold)) qval native_arity_error(qvm *vm, const qnative *n, int argc)
+{
+    if (n->min_args == n->max_args)
+        return vm_raise(vm, E_ARG, "%s expects %d argument%s, got %d", n->name, n->min_args,
+                        n->min_args == 1 ? "" : "s", argc);
+    return vm_raise(vm, E_ARG, "%s expects %d to %d arguments, got %d", n->name, n->min_args,
+                    n->max_args, argc);
+}
+
 /* awaited: the call is `await x.m(...)` (the AWAIT follows it), so what it
- * returns is awaited at once and seen by nothing else (vm->awaited). */
-static qval call_native(qvm *vm, qnative *n, qval self, size_t at, int argc, qdict *kw, bool awaited)
+ * returns is awaited at once and seen by nothing else (vm->awaited).
+ * Inline in INVOKE, where most native calls come from (a call of its own
+ * costs a frame and seven arguments each time); call_native elsewhere. */
+static inline __attribute__((always_inline)) qval native_call(qvm *vm, qnative *n, qval self, size_t at,
+                                                              int argc, qdict *kw, bool awaited)
 {
     qstack *s = vm->stack;
-    if ((n->min_args >= 0 && argc < n->min_args) || (n->max_args >= 0 && argc > n->max_args)) {
-        if (n->min_args == n->max_args)
-            return vm_raise(vm, E_ARG, "%s expects %d argument%s, got %d", n->name, n->min_args,
-                            n->min_args == 1 ? "" : "s", argc);
-        return vm_raise(vm, E_ARG, "%s expects %d to %d arguments, got %d", n->name, n->min_args,
-                        n->max_args, argc);
-    }
+    if ((n->min_args >= 0 && argc < n->min_args) || (n->max_args >= 0 && argc > n->max_args))
+        return native_arity_error(vm, n, argc);
     if (kw && kw->count && !n->kwargs)
         return vm_raise(vm, E_ARG, "%s does not take named arguments", n->name);
     /* Copy the arguments: a native that calls back into Quest may grow (and
-     * move) the stack they live on.  They stay on the stack as GC roots. */
+     * move) the stack they live on.  They stay on the stack as GC roots.
+     * (One argument, the common case, is copied without memcpy's call.) */
     qval small[NATIVE_ARGS];
     qval *argv = argc <= NATIVE_ARGS ? small : malloc((size_t)argc * sizeof(qval));
     if (!argv)
         abort();
-    memcpy(argv, &s->values[at + 1], (size_t)argc * sizeof(qval));
+    if (argc == 1)
+        small[0] = s->values[at + 1];
+    else if (argc > 1)
+        memcpy(argv, &s->values[at + 1], (size_t)argc * sizeof(qval));
     qdict *saved_kw = vm->kwargs;
     bool saved_awaited = vm->awaited;
     vm->kwargs = kw;
@@ -301,6 +314,10 @@ static qval call_native(qvm *vm, qnative *n, qval self, size_t at, int argc, qdi
     return r;
 }
 
+static qval call_native(qvm *vm, qnative *n, qval self, size_t at, int argc, qdict *kw, bool awaited)
+{
+    return native_call(vm, n, self, at, argc, kw, awaited);
+}
 
 /* Call the closure at values[at]: push its frame and run it to completion. */
 static qval call_closure_now(qvm *vm, qclosure *cl, size_t at, int argc, qdict *kw)
@@ -793,25 +810,45 @@ static mcache *method_cache(qproto *p, const uint8_t *pc)
     return &c->m[*slot - 1];
 }
 
+/* The method name of the INVOKE at pc (read only when the cache misses). */
+static qstr *invoke_name(const qproto *p, const uint8_t *pc)
+{
+    return AS_STR(p->consts[pc[1] | pc[2] << 8]);
+}
+
 /* recv.name(...) at the INVOKE at pc: most call sites see one class, whose
  * method is remembered until a method table changes (vm->method_epoch). */
-static found_kind invoke_lookup(qvm *vm, qproto *p, const uint8_t *pc, qval recv, qstr *name,
-                                qval *out)
+static found_kind invoke_lookup(qvm *vm, qproto *p, const uint8_t *pc, qval recv, qval *out)
 {
     bool instance;
     qtype *cls = member_cache_class(vm, recv, &instance);
     if (!cls)
-        return member_find_method(vm, recv, name, out);
+        return member_find_method(vm, recv, invoke_name(p, pc), out);
     mcache *c = method_cache(p, pc);
     if (c->cls == cls && c->epoch == vm->method_epoch) {
         *out = c->method;
         return FOUND_METHOD;
     }
+    qstr *name = invoke_name(p, pc);
     if (member_class_method(vm, cls, instance, name, out)) {
         *c = (mcache){cls, vm->method_epoch, *out};
         return FOUND_METHOD;
     }
     return member_find_method(vm, recv, name, out);
+}
+
+/* `==` and conditions, with the common cases (a test against nil, a Bool)
+ * answered here rather than by a call. */
+static inline bool equal(qval a, qval b)
+{
+    if (IS_NIL(a) || IS_NIL(b))
+        return a.tag == b.tag;
+    return vm_equal(a, b);
+}
+
+static inline bool truthy(qval v)
+{
+    return IS_BOOL(v) ? v.as.b : vm_truthy(v);
 }
 
 static qval global_get(qvm *vm, qmodule *m, qstr *name)
@@ -934,10 +971,31 @@ static int spread_args(qvm *vm, size_t at, qarray *spec, qdict **kw_out)
 #define NEXT break
 #endif
 
-#define READ_U16() (ip += 2, (unsigned)(ip[-2] | (ip[-1] << 8)))
-#define READ_I32()                                                                          \
-    (ip += 4, (int32_t)((uint32_t)ip[-4] | ((uint32_t)ip[-3] << 8) | ((uint32_t)ip[-2] << 16) | \
-                        ((uint32_t)ip[-1] << 24)))
+/* Operands are little endian: on such a machine one load reads them. */
+static inline unsigned read_u16(const uint8_t *p)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    uint16_t v;
+    memcpy(&v, p, 2);
+    return v;
+#else
+    return (unsigned)(p[0] | p[1] << 8);
+#endif
+}
+
+static inline int32_t read_i32(const uint8_t *p)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    int32_t v;
+    memcpy(&v, p, 4);
+    return v;
+#else
+    return (int32_t)((uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24);
+#endif
+}
+
+#define READ_U16() (ip += 2, read_u16(ip - 2))
+#define READ_I32() (ip += 4, read_i32(ip - 4))
 #define PUSH(v) (s->values[s->sp++] = (v))
 #define POP() (s->values[--s->sp])
 #define TOP() (s->values[s->sp - 1])
@@ -1201,12 +1259,12 @@ qval interp_run(qvm *vm, uint32_t stop, bool raising)
         }
         CASE(EQ): {
             qval b = POP();
-            TOP() = qv_bool(vm_equal(TOP(), b));
+            TOP() = qv_bool(equal(TOP(), b));
             NEXT;
         }
         CASE(NE): {
             qval b = POP();
-            TOP() = qv_bool(!vm_equal(TOP(), b));
+            TOP() = qv_bool(!equal(TOP(), b));
             NEXT;
         }
         CASE(LT): CASE(LE): CASE(GT): CASE(GE): {
@@ -1236,10 +1294,10 @@ qval interp_run(qvm *vm, uint32_t stop, bool raising)
             TOP() = r;
             NEXT;
         }
-        CASE(NOT): TOP() = qv_bool(!vm_truthy(TOP())); NEXT;
+        CASE(NOT): TOP() = qv_bool(!truthy(TOP())); NEXT;
         CASE(OR_BOOL): {
             qval b = POP();
-            TOP() = qv_bool(vm_truthy(TOP()) || vm_truthy(b));
+            TOP() = qv_bool(truthy(TOP()) || truthy(b));
             NEXT;
         }
         CASE(JUMP): {
@@ -1263,19 +1321,19 @@ qval interp_run(qvm *vm, uint32_t stop, bool raising)
         }
         CASE(JUMP_IF_FALSE): {
             int32_t off = READ_I32();
-            if (!vm_truthy(POP()))
+            if (!truthy(POP()))
                 ip += off;
             NEXT;
         }
         CASE(JUMP_IF_TRUE): {
             int32_t off = READ_I32();
-            if (vm_truthy(POP()))
+            if (truthy(POP()))
                 ip += off;
             NEXT;
         }
         CASE(AND): {
             int32_t off = READ_I32();
-            if (!vm_truthy(TOP()))
+            if (!truthy(TOP()))
                 ip += off;
             else
                 s->sp--;
@@ -1283,7 +1341,7 @@ qval interp_run(qvm *vm, uint32_t stop, bool raising)
         }
         CASE(OR): {
             int32_t off = READ_I32();
-            if (vm_truthy(TOP()))
+            if (truthy(TOP()))
                 ip += off;
             else
                 s->sp--;
@@ -1387,12 +1445,12 @@ qval interp_run(qvm *vm, uint32_t stop, bool raising)
         }
         CASE(INVOKE): {
             const uint8_t *pc = ip - 1;
-            qstr *name = KSTR(READ_U16());
+            ip += 2; /* the name: invoke_lookup reads it when it needs it */
             unsigned argc = READ_U16();
             size_t at = s->sp - argc - 1;
             qval recv = s->values[at], m;
             SAVE();
-            found_kind k = invoke_lookup(vm, f->fn->proto, pc, recv, name, &m);
+            found_kind k = invoke_lookup(vm, f->fn->proto, pc, recv, &m);
             if (k == FOUND_NONE) {
                 r = qv_exc();
                 goto on_error;
@@ -1404,7 +1462,7 @@ qval interp_run(qvm *vm, uint32_t stop, bool raising)
             if (IS_KIND(m, QO_CLOSURE)) { /* async method, stack too deep to inline */
                 r = call_closure_now(vm, AS_CLOSURE(m), at, (int)argc, NULL);
             } else if (k == FOUND_METHOD) {
-                r = call_native(vm, AS_NATIVE(m), recv, at, (int)argc, NULL, *ip == OP_AWAIT);
+                r = native_call(vm, AS_NATIVE(m), recv, at, (int)argc, NULL, *ip == OP_AWAIT);
                 s->sp = at;
             } else {
                 r = interp_call(vm, at, (int)argc, NULL);
@@ -1654,11 +1712,11 @@ qval interp_run(qvm *vm, uint32_t stop, bool raising)
             NEXT;
         }
         CASE(AWAIT): {
-            qtask *t = task_of(TOP());
-            if (!t) /* awaiting a plain value yields the value */
+            if (!IS_KIND(TOP(), QO_TASK)) /* awaiting a plain value yields the value */
                 NEXT;
+            qtask *t = (qtask *)AS_OBJ(TOP());
             SAVE();
-            if (task_is_done(t)) {
+            if (task_done(t)) {
                 r = task_result(vm, t);
                 CHECK(r);
                 TOP() = r;

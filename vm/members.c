@@ -6,7 +6,7 @@
 
 #include "vm_internal.h"
 
-static qtype *class_of(qvm *vm, qval v)
+qtype *class_of(qvm *vm, qval v)
 {
     switch (v.tag) {
     case QV_NIL: return vm->types[QC_NIL];
@@ -113,16 +113,6 @@ static found_kind find_on_module(qvm *vm, qval recv, qstr *name, qval *out)
         return found(m, out, FOUND_METHOD);
     no_member(vm, recv, name);
     return FOUND_NONE;
-}
-
-qtype *member_cache_class(qvm *vm, qval recv, bool *instance)
-{
-    *instance = IS_INSTANCE(recv);
-    if (*instance)
-        return AS_INSTANCE(recv)->type;
-    if (IS_NIL(recv) || IS_TYPE(recv) || IS_KIND(recv, QO_MODULE))
-        return NULL;
-    return class_of(vm, recv);
 }
 
 bool member_class_method(qvm *vm, qtype *cls, bool instance, qstr *name, qval *out)

@@ -53,7 +53,8 @@ void vm_small_free(qvm *vm, void *p, size_t size, uint16_t off)
     slab_free(vm, p, off);
 }
 
-void *vm_alloc_obj(qvm *vm, size_t size, qobj_kind kind)
+/* A new object, linked and counted, with its header set. */
+static inline qobj *obj_alloc(qvm *vm, size_t size, qobj_kind kind)
 {
     unsigned cls = size <= SLAB_MAX ? (unsigned)((size + SLAB_GRAIN - 1) / SLAB_GRAIN) : 0;
     uint16_t off = 0;
@@ -64,7 +65,7 @@ void *vm_alloc_obj(qvm *vm, size_t size, qobj_kind kind)
         o = vm_realloc(vm, NULL, 0, size);
         cls = 0;
     }
-    memset(o, 0, size);
+    o->marked = 0;
     o->sclass = (uint8_t)cls;
     o->slab_off = off;
     o->kind = (uint8_t)kind;
@@ -82,9 +83,21 @@ void *vm_alloc_obj(qvm *vm, size_t size, qobj_kind kind)
     return o;
 }
 
+void *vm_alloc_obj(qvm *vm, size_t size, qobj_kind kind)
+{
+    qobj *o = obj_alloc(vm, size, kind);
+    memset((char *)o + sizeof(qobj), 0, size - sizeof(qobj));
+    return o;
+}
+
+void *obj_alloc_unzeroed(qvm *vm, size_t size, qobj_kind kind)
+{
+    return obj_alloc(vm, size, kind);
+}
+
 qbytes *bytes_new(qvm *vm, const void *data, size_t len)
 {
-    qbytes *b = vm_alloc_obj(vm, sizeof(qbytes) + len + 1, QO_BYTES);
+    qbytes *b = (qbytes *)obj_alloc(vm, sizeof(qbytes) + len + 1, QO_BYTES);
     b->len = (uint32_t)len;
     if (len)
         memcpy(b->data, data, len);

@@ -34,15 +34,19 @@ uv_loop_t *vm_loop(qvm *vm)
 
 void sched_ready(qvm *vm, qtask *t)
 {
-    if (task_is_done(t) || t->run->queued)
+    if (task_done(t) || t->run->queued)
         return;
     t->run->queued = true;
     t->run->next_ready = NULL;
-    if (vm->ready_tail)
+    if (vm->ready_tail) {
+        /* A queue that holds tasks is being drained or has its drainer
+         * started (the first task in started it, and only a drain that
+         * has emptied it stops it). */
         vm->ready_tail->run->next_ready = t;
-    else
-        vm->ready_head = t;
-    vm->ready_tail = t;
+        vm->ready_tail = t;
+        return;
+    }
+    vm->ready_head = vm->ready_tail = t;
     if (vm->idle && uv_is_active((uv_handle_t *)vm->idle))
         return; /* the drainer is already due */
     vm_loop(vm);

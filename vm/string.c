@@ -59,21 +59,27 @@ size_t str_char_offset(const qstr *s, uint32_t ci)
     return s->len;
 }
 
-static qstr *str_alloc(qvm *vm, const char *s, size_t len, uint32_t hash)
+static qstr *str_alloc(qvm *vm, const char *s, size_t len, uint32_t hash, uint32_t nchars)
 {
-    qstr *o = vm_alloc_obj(vm, sizeof(qstr) + len + 1, QO_STR);
+    qstr *o = obj_alloc_unzeroed(vm, sizeof(qstr) + len + 1, QO_STR);
     o->len = (uint32_t)len;
     if (len)
         memcpy(o->data, s, len);
     o->data[len] = 0;
     o->hash = hash;
-    o->nchars = utf8_count(s, len);
+    o->nchars = nchars;
+    o->interned = false;
     return o;
 }
 
 qstr *str_new(qvm *vm, const char *s, size_t len)
 {
-    return str_alloc(vm, s, len, 0);
+    return str_alloc(vm, s, len, 0, utf8_count(s, len));
+}
+
+qstr *str_new_ascii(qvm *vm, const char *s, size_t len)
+{
+    return str_alloc(vm, s, len, 0, (uint32_t)len);
 }
 
 qstr *str_cat(qvm *vm, const qstr *a, const qstr *b)
@@ -174,7 +180,7 @@ qstr *str_intern(qvm *vm, const char *s, size_t len)
     /* Tombstones count as used so probing always terminates. */
     if ((vm->nintern + 1) * 4 > vm->capintern * 3)
         intern_grow(vm);
-    qstr *o = str_alloc(vm, s, len, h);
+    qstr *o = str_alloc(vm, s, len, h, utf8_count(s, len));
     o->interned = true;
     intern_insert(vm->interned, vm->capintern, o);
     vm->nintern++;

@@ -64,7 +64,7 @@ bool vm_task_cancelled(const qtask *t)
 
 bool task_is_done(const qtask *t)
 {
-    return t->state >= TS_DONE;
+    return task_done(t);
 }
 
 bool task_failed(const qtask *t)
@@ -220,7 +220,7 @@ qtask *task_new_awaited(qvm *vm)
         vm->stack->inline_base)
         return task_new_pending(vm, NULL);
     qtask *t = task_quest(cur)->reusable;
-    if (!t || !task_is_done(t)) { /* none yet, or one left pending by a failed await */
+    if (!t || !task_done(t)) { /* none yet, or one left pending by a failed await */
         t = task_new_pending(vm, NULL);
         task_quest(cur)->reusable = t;
         return t;
@@ -257,10 +257,11 @@ void task_hold(qtask *t, qval v)
 }
 
 /* The first waiter has its own slot: a task awaited by one other (the
- * common case) then needs no array.  A finished source wakes nobody. */
-void task_watch(qvm *vm, qtask *waiter, qtask *source)
+ * common case) then needs no array.  A finished source wakes nobody.
+ * (Static for this file's own calls, which run for every await.) */
+static void watch(qvm *vm, qtask *waiter, qtask *source)
 {
-    if (task_is_done(source))
+    if (task_done(source))
         return;
     qtask_run *r = source->run;
     if (!r->waiter) {
@@ -272,9 +273,9 @@ void task_watch(qvm *vm, qtask *waiter, qtask *source)
     arr_push(vm, r->waiters, qv_obj(waiter));
 }
 
-void task_unwatch(qtask *waiter, qtask *source)
+static void unwatch(qtask *waiter, qtask *source)
 {
-    if (task_is_done(source))
+    if (task_done(source))
         return;
     qtask_run *r = source->run;
     if (r->waiter == waiter) {
@@ -289,6 +290,16 @@ void task_unwatch(qtask *waiter, qtask *source)
             return;
         }
     }
+}
+
+void task_watch(qvm *vm, qtask *waiter, qtask *source)
+{
+    watch(vm, waiter, source);
+}
+
+void task_unwatch(qtask *waiter, qtask *source)
+{
+    unwatch(waiter, source);
 }
 
 static bool task_has_waiters(const qtask *t)
@@ -313,7 +324,7 @@ static void cancel_owned(qvm *vm, qtask **head)
 
 static void wake_waiter(qvm *vm, qtask *waiter, qtask *source)
 {
-    if (task_is_done(waiter))
+    if (task_done(waiter))
         return;
     if (waiter->native) {
         if (task_native(waiter)->wake)
@@ -412,7 +423,7 @@ static void finish(qvm *vm, qtask *t, qtask_state state)
 
 void task_resolve(qvm *vm, qtask *t, qval v)
 {
-    if (task_is_done(t))
+    if (task_done(t))
         return;
     t->result = v;
     finish(vm, t, TS_DONE);
@@ -420,7 +431,7 @@ void task_resolve(qvm *vm, qtask *t, qval v)
 
 void task_reject(qvm *vm, qtask *t, qexc *e)
 {
-    if (task_is_done(t))
+    if (task_done(t))
         return;
     t->result = qv_obj(e);
     finish(vm, t, e->type == vm->err_types[E_CANCELLED] ? TS_CANCELLED : TS_FAILED);
@@ -446,7 +457,7 @@ static void task_run(qvm *vm, qtask *t, bool raising)
     vm->current = t;
     t->state = TS_RUNNING;
     task_quest(t)->entry_c_depth = ++vm->c_depth;
-    vm_reset_budget(vm);
+    vm->budget_left = vm->opts.cpu_budget; /* (vm_reset_budget, without a call) */
     qval r = interp_run(vm, 0, raising);
     vm->c_depth--;
     vm->stack = saved_stack;
@@ -464,13 +475,13 @@ static void task_run(qvm *vm, qtask *t, bool raising)
 /* Deliver what t awaited (value, exception or cancellation) and run it. */
 void task_resume(qvm *vm, qtask *t)
 {
-    if (task_is_done(t) || !task_has_stack(t))
+    if (task_done(t) || !task_has_stack(t))
         return;
     qtask_quest *q = task_quest(t);
     qtask *a = q->awaiting;
     q->awaiting = NULL;
     if (a)
-        task_unwatch(t, a);
+        unwatch(t, a);
     bool raising = false;
     if (q->r.cancel_requested) { /* delivered once: ensure blocks may still await */
         q->r.cancel_requested = false;
@@ -478,7 +489,8 @@ void task_resume(qvm *vm, qtask *t)
         raising = true;
     } else if (a && a->state == TS_DONE) {
         qstack *s = &q->stack;
-        stack_reserve(s, 1);
+        if (s->sp == s->cap) /* (the await took the task it awaits from there) */
+            stack_reserve(s, 1);
         s->values[s->sp++] = a->result;
     } else if (a) {
         task_result(vm, a);
@@ -498,7 +510,7 @@ qval task_await(qvm *vm, qtask *t)
             return vm_raise(vm, E_CANCELLED, "Task was cancelled");
         }
         task_quest(cur)->awaiting = t;
-        task_watch(vm, cur, t);
+        watch(vm, cur, t);
         cur->state = TS_SUSPENDED;
         qval v;
         v.tag = QV_SUSPEND;
@@ -601,7 +613,7 @@ qval task_with_locals(qvm *vm, qval fn, qdict *extra)
 
 void task_cancel(qvm *vm, qtask *t)
 {
-    if (task_is_done(t))
+    if (task_done(t))
         return;
     t->run->cancel_requested = true;
     t->cancelled = true;
@@ -617,9 +629,9 @@ void task_cancel(qvm *vm, qtask *t)
     if (t->state == TS_SUSPENDED) {
         qtask *a = task_quest(t)->awaiting;
         if (a) {
-            task_unwatch(t, a);
+            unwatch(t, a);
             /* A native operation nobody else waits for is aborted too. */
-            if (a->native && !task_is_done(a) && !task_has_waiters(a))
+            if (a->native && !task_done(a) && !task_has_waiters(a))
                 task_cancel(vm, a);
         }
         sched_ready(vm, t);
@@ -696,7 +708,7 @@ static qval tm_name(qvm *vm, qval self, int argc, qval *argv)
 static qval tm_is_finished(qvm *vm, qval self, int argc, qval *argv)
 {
     (void)vm, (void)argc, (void)argv;
-    return qv_bool(task_is_done(self_task(self)));
+    return qv_bool(task_done(self_task(self)));
 }
 
 static qval tm_is_cancelled(qvm *vm, qval self, int argc, qval *argv)
@@ -710,7 +722,7 @@ static qval tm_cancel(qvm *vm, qval self, int argc, qval *argv)
 {
     (void)argc, (void)argv;
     qtask *t = self_task(self);
-    bool was_pending = !task_is_done(t);
+    bool was_pending = !task_done(t);
     task_cancel(vm, t);
     return qv_bool(was_pending);
 }
@@ -720,7 +732,7 @@ static qval tm_detach(qvm *vm, qval self, int argc, qval *argv)
 {
     (void)argc, (void)argv;
     qtask *t = self_task(self);
-    if (!task_is_done(t) && !t->run->detached) {
+    if (!task_done(t) && !t->run->detached) {
         owner_remove(vm, t);
         t->run->detached = true;
     }
@@ -732,7 +744,7 @@ static qval tm_try_unwrap(qvm *vm, qval self, int argc, qval *argv)
 {
     (void)argc, (void)argv;
     qtask *t = self_task(self);
-    return task_is_done(t) ? task_result(vm, t) : qv_nil();
+    return task_done(t) ? task_result(vm, t) : qv_nil();
 }
 
 static const qmethod_def task_methods[] = {

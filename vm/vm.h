@@ -165,6 +165,9 @@ void vm_collect_if_due(qvm *vm);
 /* ---- strings -------------------------------------------------------------------------------- */
 
 qstr *str_new(qvm *vm, const char *s, size_t len);
+/* The same for bytes known to be ASCII (a WebSocket frame is checked as it
+ * is unmasked), which spares counting their code points. */
+qstr *str_new_ascii(qvm *vm, const char *s, size_t len);
 qstr *str_cstr(qvm *vm, const char *s);
 qstr *str_cat(qvm *vm, const qstr *a, const qstr *b);
 qstr *str_from_int(qvm *vm, int64_t v);

@@ -101,6 +101,12 @@ typedef struct qtask_native {
     void *data;
 } qtask_native;
 
+/* task_is_done for the VM's own hot paths, without a call. */
+static inline bool task_done(const qtask *t)
+{
+    return t->state >= TS_DONE;
+}
+
 static inline qtask_quest *task_quest(const qtask *t)
 {
     return (qtask_quest *)t->run;
@@ -183,6 +189,9 @@ struct qvm {
 
 /* object.c */
 void obj_free(qvm *vm, qobj *o);
+/* vm_alloc_obj with only the header set: for objects whose every field
+ * the caller sets at once (strings, byte strings), sparing the clearing. */
+void *obj_alloc_unzeroed(qvm *vm, size_t size, qobj_kind kind);
 
 /* slab.c: objects of up to SLAB_MAX bytes come from size classes of
  * SLAB_GRAIN bytes (class c holds c * SLAB_GRAIN), except in sanitizer
@@ -247,10 +256,25 @@ qtype *interp_current_owner(qvm *vm);
 const char *interp_current_file(qvm *vm);
 
 /* members.c: method lookup, fields, indexing, universal methods */
+/* The type whose method table serves v. */
+qtype *class_of(qvm *vm, qval v);
 /* The class whose method table alone decides what recv.name(...) means
  * (NULL when it does not: types, modules, nil); *instance tells whether
  * recv is an instance, whose fields come before the universal methods. */
-qtype *member_cache_class(qvm *vm, qval recv, bool *instance);
+static inline qtype *member_cache_class(qvm *vm, qval recv, bool *instance)
+{
+    *instance = false;
+    if (!IS_OBJ(recv))
+        return IS_NIL(recv) ? NULL : class_of(vm, recv);
+    switch ((qobj_kind)recv.as.o->kind) {
+    case QO_INSTANCE:
+        *instance = true;
+        return AS_INSTANCE(recv)->type;
+    case QO_CDATA: return AS_CDATA(recv)->type; /* (native objects: a WebSocket) */
+    case QO_TYPE: case QO_MODULE: return NULL;
+    default: return class_of(vm, recv);
+    }
+}
 /* That lookup: true with the method in *out when the class table (or,
  * for non-instances, the universal methods) has name. */
 bool member_class_method(qvm *vm, qtype *cls, bool instance, qstr *name, qval *out);

@@ -28,7 +28,7 @@
 # per idle connection.
 #
 # Settings: BENCH_SECONDS (10), BENCH_QUIET_WAIT (10), BENCH_WS_SERVERS (all),
-# IDLE_CONNS (10000).  Peers that cannot run are skipped.  Raw output stays
+# IDLE_CONNS (10000; 0 skips the idle part).  Peers that cannot run are skipped.  Raw output stays
 # in a /tmp/quest-ws-bench.* directory, named at the end.  Exits non-zero
 # when quest fails to start or the client reports errors against it.
 set -u
@@ -209,17 +209,19 @@ done
 echo "quest against the targets: messages/s $(ratio "${echo_rate[quest]:-}" "${echo_rate[c-epoll]:-}")x the C" \
     "echo's (at least 1), CPU per message $(ratio "${echo_cpu[quest]:-}" "${echo_cpu[node]:-}")x Node's (under 0.6)"
 
-echo
-echo "Idle connections: $idle_conns held open, server RSS in KiB"
-printf '%-9s %10s %10s %12s\n' server before with_them bytes/conn
-for s in $servers; do
-    available "$s" || continue
-    server_command "$s"
-    start_server "$work/$s.idle.log" "${cmd[@]}" || continue
-    idle_run "$s"
-    stop_server
-done
-echo "quest against the target: $(awk -v b="${idle_bytes[quest]:-}" 'BEGIN { if (b != "") printf "%.1f", b / 1024; else printf "-" }')" \
-    "KiB per idle connection (under 16)"
+if [ "$idle_conns" -gt 0 ]; then
+    echo
+    echo "Idle connections: $idle_conns held open, server RSS in KiB"
+    printf '%-9s %10s %10s %12s\n' server before with_them bytes/conn
+    for s in $servers; do
+        available "$s" || continue
+        server_command "$s"
+        start_server "$work/$s.idle.log" "${cmd[@]}" || continue
+        idle_run "$s"
+        stop_server
+    done
+    echo "quest against the target: $(awk -v b="${idle_bytes[quest]:-}" 'BEGIN { if (b != "") printf "%.1f", b / 1024; else printf "-" }')" \
+        "KiB per idle connection (under 16)"
+fi
 echo "raw output: $work"
 exit "$failed"

@@ -63,6 +63,15 @@ async def echo():
             expect("binary echo", await recv(ws), data)
 
 
+async def last_chars():
+    async with websockets.connect(url("/last")) as ws:
+        for text in ["hello", "héllo wörld ✓", "x" * 1000 + "yz", "abcdefg\u00e9" * 100, "é" * 40_000 + "ü"]:
+            await ws.send(text)
+            expect("last character of a text message", await recv(ws), text[-1])
+        await ws.send(["frag", "mented ✓"])  # (reassembled by wslay)
+        expect("last character of a fragmented message", await recv(ws), "✓")
+
+
 async def fragmented():
     async with websockets.connect(url("/echo")) as ws:
         await ws.send(["frag", "mented ", "text ✓"])

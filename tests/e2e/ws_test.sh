@@ -35,7 +35,7 @@ export QUEST_WS_MAX_MESSAGE_SIZE=100000 QUEST_WS_MAX_RECV_QUEUE=16 QUEST_WS_MAX_
 export QUEST_WS_PING_INTERVAL=0.3
 serve_start --workers 2 "$app"
 
-checks echo fragmented raw_frames oversize close_codes handshake patterns select pubsub slow_handler slow_reader
+checks echo last_chars fragmented raw_frames oversize close_codes handshake patterns select pubsub slow_handler slow_reader
 grep -q "echo closed with 4001" "$tmp/out" || fail "the handler did not see the client's close code 4001"
 grep -q "bye: recv after close gave nil: true" "$tmp/out" || fail "recv() after the close handshake is not nil"
 grep -q "ValueErr: handler failed on purpose" "$tmp/err" || fail "a failing handler was not logged"

@@ -18,6 +18,19 @@ web.websocket("/echo", echo)
 web.websocket("/chat", echo, protocols: ["chat.v2", "chat.v1"])
 web.websocket("/guarded", echo, origins: ["http://good.example"])
 
+# Answers each text message with its last character, which indexing finds
+# by counting characters (the wire tells the VM when a message is all ASCII,
+# whose characters it then does not count).
+web.websocket("/last", async fun (ws, req)
+    while true
+        let m = await ws.recv()
+        if m == nil
+            break
+        end
+        ws.send(m[-1])
+    end
+end)
+
 web.websocket("/protocol", async fun (ws, req)
     ws.send(ws.protocol ?: "none")
     await ws.recv()
