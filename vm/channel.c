@@ -300,10 +300,7 @@ qval channel_recv(qvm *vm, qchannel *c)
     if (take(vm, c, &v))
         return vm->awaited && !task_of(v) ? v : done_task(vm, v);
     qtask *t = task_new_awaited(vm);
-    qtask_native *n = task_native(t); /* (task_hold and task_set_cancel, without the calls) */
-    n->hold = (qobj *)c;
-    n->on_cancel = recv_cancel;
-    n->cancel_data = c;
+    native_wait_on(t, (qobj *)c, recv_cancel, c);
     pair_push(vm, c->receivers, qv_obj(t), qv_nil());
     return qv_obj(t);
 }

@@ -158,7 +158,7 @@ static bool bind_args(qvm *vm, qproto *p, qval *slots, int argc, qdict *kw)
 
 void vm_reset_budget(qvm *vm)
 {
-    vm->budget_left = vm->opts.cpu_budget;
+    budget_reset(vm);
 }
 
 bool vm_budget_exceeded(qvm *vm)

@@ -457,7 +457,7 @@ static void task_run(qvm *vm, qtask *t, bool raising)
     vm->current = t;
     t->state = TS_RUNNING;
     task_quest(t)->entry_c_depth = ++vm->c_depth;
-    vm->budget_left = vm->opts.cpu_budget; /* (vm_reset_budget, without a call) */
+    budget_reset(vm);
     qval r = interp_run(vm, 0, raising);
     vm->c_depth--;
     vm->stack = saved_stack;

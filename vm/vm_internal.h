@@ -117,6 +117,16 @@ static inline qtask_native *task_native(const qtask *t)
     return (qtask_native *)t->run;
 }
 
+/* task_hold and task_set_cancel at once, for a task known to be native
+ * (a channel receiver about to wait): no calls, no checks. */
+static inline void native_wait_on(qtask *t, qobj *hold, qtask_cancel_fn on_cancel, void *data)
+{
+    qtask_native *n = task_native(t);
+    n->hold = hold;
+    n->on_cancel = on_cancel;
+    n->cancel_data = data;
+}
+
 /* Does t (unfinished) run on a stack of its own? */
 static inline bool task_has_stack(const qtask *t)
 {
@@ -186,6 +196,12 @@ struct qvm {
 };
 
 #define TOMB ((qstr *)(uintptr_t)1)
+
+/* vm_reset_budget, inline for the scheduler's every resume. */
+static inline void budget_reset(qvm *vm)
+{
+    vm->budget_left = vm->opts.cpu_budget;
+}
 
 /* object.c */
 void obj_free(qvm *vm, qobj *o);
