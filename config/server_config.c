@@ -108,6 +108,10 @@ static bool set_key(srv_config *cfg, const char *key, const char *v)
             cfg->debug = b;
         else
             cfg->access_log = b;
+    } else if (!strcmp(key, "listener")) {
+        if (strcmp(v, "reuseport") && strcmp(v, "shared"))
+            return fail("listener (reuseport or shared)", v);
+        cfg->listener_shared = !strcmp(v, "shared");
     } else if (!strcmp(key, "log_format")) {
         if (strcmp(v, "json") && strcmp(v, "text"))
             return fail("log_format (text or json)", v);
@@ -197,7 +201,7 @@ static bool from_env(srv_config *cfg)
     static const char *const keys[] = {
         "host", "port", "workers", "max_body_size", "max_header_size", "max_form_parts",
         "request_timeout", "keepalive_timeout", "drain_timeout", "cpu_budget", "max_connections",
-        "http2", "debug", "access_log", "log_format", "trusted_proxies", "ws_ping_interval",
+        "listener", "http2", "debug", "access_log", "log_format", "trusted_proxies", "ws_ping_interval",
         "ws_idle_timeout", "ws_max_message_size", "ws_max_send_queue", "ws_max_recv_queue",
         "ws_origins", NULL,
     };

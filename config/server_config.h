@@ -31,6 +31,7 @@ typedef struct srv_config {
     double drain_timeout;      /* seconds SIGTERM waits for in-flight requests */
     int64_t cpu_budget;        /* VM instructions one uninterrupted run may use (0: none) */
     int max_connections;       /* per worker */
+    bool listener_shared;      /* one listening socket for all workers, not an SO_REUSEPORT group */
     bool http2;                /* offer h2c (off by default: see docs/deploy.md) */
     bool debug;                /* error details in 500 bodies */
     bool log_json;             /* access log as JSON lines */

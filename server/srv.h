@@ -1,7 +1,8 @@
 /* srv.h — the parts of `quest serve` and what they share.
  *
  *   srv_main.c     the command: config, compile check, workers, signals, drain
- *   srv_worker.c   one thread: uv loop, SO_REUSEPORT listener, h2o context, VM
+ *   srv_listen.c   the listening sockets (SO_REUSEPORT group or one shared)
+ *   srv_worker.c   one thread: uv loop, listener, h2o context, VM
  *   srv_request.c  an HTTP request: Quest Dict in, handler call, async guard, timeout
  *   srv_multipart.c multipart/form-data bodies (srv_multipart.h)
  *   srv_response.c a Quest response value onto the wire
@@ -36,6 +37,7 @@ typedef struct srv_worker {
     const srv_config *cfg;
     h2o_globalconf_t *gconf;
     uv_loop_t loop;
+    int listen_fd;      /* bound by srv_listen.c; the worker listens when ready */
     uv_tcp_t listener;
     uv_async_t stop;
     uv_timer_t drain;
@@ -58,6 +60,10 @@ typedef struct srv_worker {
     struct srv_cache *cache; /* srv_cache.c: keys and strings reused by every request */
     struct srv_log *log;     /* srv_log.c: access lines waiting for the end of the loop iteration */
 } srv_worker;
+
+/* srv_listen.c: bind n listening sockets (one per worker) for cfg; false
+ * after a message on stderr. */
+bool srv_listen_open(const srv_config *cfg, int *fds, int n);
 
 /* srv_worker.c */
 void *srv_worker_main(void *arg);

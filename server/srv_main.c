@@ -49,13 +49,18 @@ static void setup_h2o(h2o_globalconf_t *g, const srv_config *cfg)
     srv_server_header_filter(&host->fallback_path); /* h2o's own errors (413 ...) */
 }
 
-/* Start the workers one by one and wait until each is serving (or failed:
- * then nothing runs and the error is already printed). */
+/* Bind the listening sockets, then start the workers one by one and wait
+ * until each is serving (or failed: then nothing runs and the error is
+ * already printed). */
 static bool start_workers(srv_worker *ws, int n, const srv_config *cfg, h2o_globalconf_t *g,
                           pthread_mutex_t *lock, pthread_cond_t *ready)
 {
+    int fds[QUEST_MAX_WORKERS];
+    if (!srv_listen_open(cfg, fds, n))
+        return false;
     for (int i = 0; i < n; i++) {
         ws[i].id = i;
+        ws[i].listen_fd = fds[i];
         ws[i].cfg = cfg;
         ws[i].gconf = g;
         ws[i].lock = lock;

@@ -1,12 +1,9 @@
-/* srv_worker.c — one worker thread: its own uv loop, SO_REUSEPORT listener,
+/* srv_worker.c — one worker thread: its own uv loop, listener,
  * h2o context and VM.  The app's top level runs once here (it may await,
  * e.g. to open a pool); then the loop serves until a drain ends it. */
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -57,50 +54,21 @@ static void on_accept(uv_stream_t *listener, int status)
     h2o_accept(&w->accept_ctx, h2o_uv_socket_create((uv_stream_t *)conn, on_conn_closed));
 }
 
-/* libuv 1.44 has no UV_TCP_REUSEPORT: make the socket ourselves.  Binding
- * before the app loads makes a port in use fail start-up at once. */
+/* The socket srv_listen.c bound for this worker (not yet listening). */
 static bool open_listener(srv_worker *w)
 {
-    const srv_config *cfg = w->cfg;
-    struct sockaddr_storage ss;
-    memset(&ss, 0, sizeof ss);
-    socklen_t len;
-    struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
-    struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
-    if (inet_pton(AF_INET, cfg->host, &a4->sin_addr) == 1) {
-        a4->sin_family = AF_INET;
-        a4->sin_port = htons((uint16_t)cfg->port);
-        len = sizeof *a4;
-    } else if (inet_pton(AF_INET6, cfg->host, &a6->sin6_addr) == 1) {
-        a6->sin6_family = AF_INET6;
-        a6->sin6_port = htons((uint16_t)cfg->port);
-        len = sizeof *a6;
-    } else {
-        srv_log_error(w, "--host must be an IP address, got '%s'", cfg->host);
-        return false;
-    }
-    int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), on = 1;
-    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) != 0 ||
-        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) != 0 ||
-        bind(fd, (struct sockaddr *)&ss, len) != 0) {
-        srv_log_error(w, "cannot listen on %s:%d: %s", cfg->host, cfg->port, strerror(errno));
-        if (fd >= 0)
-            close(fd);
-        return false;
-    }
     uv_tcp_init(&w->loop, &w->listener);
     w->listener.data = w;
-    int r = uv_tcp_open(&w->listener, fd);
-    if (r != 0) {
-        srv_log_error(w, "cannot listen on %s:%d: %s", cfg->host, cfg->port, uv_strerror(r));
-        return false;
-    }
-    return true;
+    int r = uv_tcp_open(&w->listener, w->listen_fd);
+    if (r != 0)
+        srv_log_error(w, "cannot listen on %s:%d: %s", w->cfg->host, w->cfg->port, uv_strerror(r));
+    return r == 0;
 }
 
-/* Only a listening socket joins the SO_REUSEPORT group, so until this runs
- * the kernel sends connections to workers that are ready (the app's top
- * level may run the loop while it awaits, with no h2o context yet). */
+/* Only a listening socket joins the SO_REUSEPORT group (or makes the shared
+ * socket accept), so until this runs the kernel sends connections to
+ * workers that are ready (the app's top level may run the loop while it
+ * awaits, with no h2o context yet). */
 static bool start_listening(srv_worker *w)
 {
     int r = uv_listen((uv_stream_t *)&w->listener, 1024, on_accept);

@@ -6,17 +6,20 @@
 # Two endpoints, each served by
 #   quest    hello.q (an async handler returning a 13-byte text/plain body)
 #            and json.q (an async handler returning a three-field Dict as JSON)
+#   quest-shared  the same with `listener = "shared"` (two workers only)
 #   h2o      the same bodies as static files: the ceiling
 #   nginx    `return 200` with the same bodies
 #   nginx-lua  content_by_lua_block (OpenResty's model), cjson for JSON
 #   node     node:http (node:cluster for two workers)
 #   aiohttp  aiohttp.web on asyncio (forked, SO_REUSEPORT, for two workers)
 # with one worker (server on CPU 0) and with two (server on CPUs 0-1); the
-# load generator runs on CPU 1.  For each: start the server, warm up, then
-# `wrk -t1 -c64 -d${BENCH_SECONDS}s --latency` BENCH_HTTP_RUNS times (the
-# median run is reported) and `ab -n 20000 -c 100 -k` once, then stop the
-# server by its PID.  Server CPU per request is the utime+stime of the server
-# process tree over the wrk run divided by the requests wrk completed.
+# load generator runs on CPU 1.  Each configuration is measured in
+# BENCH_HTTP_RUNS rounds; a round runs every server in turn: start it, warm
+# up, one `wrk -t1 -c64 -d${BENCH_SECONDS}s --latency` (and, in the first
+# round, `ab -n 20000 -c 100 -k`), stop it by its PID.  The table reports
+# the median run and the range of the runs.  Server CPU per request is the
+# utime+stime of the server process tree over the wrk run divided by the
+# requests wrk completed.
 #
 # Other load on the machine: before each wrk run the script waits (up to
 # BENCH_QUIET_WAIT seconds) for the machine to be idle; after it, it computes
@@ -38,7 +41,7 @@ seconds=${BENCH_SECONDS:-10}
 runs=${BENCH_HTTP_RUNS:-1}
 tries=${BENCH_TRIES:-2}
 quiet_wait=${BENCH_QUIET_WAIT:-10}
-servers=${BENCH_HTTP_SERVERS:-"quest h2o nginx nginx-lua node aiohttp"}
+servers=${BENCH_HTTP_SERVERS:-"quest quest-shared h2o nginx nginx-lua node aiohttp"}
 worker_counts=${BENCH_HTTP_WORKERS:-"1 2"}
 port=9311
 python=/usr/bin/python3 # Debian's, where python3-aiohttp is installed
@@ -65,7 +68,7 @@ trap 'exit 130' INT TERM # through the EXIT trap: never leave a server behind
 # available SERVER: true when SERVER's program is installed.
 available() {
     case $1 in
-    quest) [ -x "$quest" ] ;;
+    quest | quest-shared) [ -x "$quest" ] ;;
     h2o) command -v h2o >/dev/null ;;
     nginx) command -v nginx >/dev/null ;;
     nginx-lua) command -v nginx >/dev/null &&
@@ -90,9 +93,10 @@ conf() {
 server_command() {
     local peers=$here/peers
     case $1 in
-    quest)
-        cmd=(env QUEST_ACCESS_LOG=false QUEST_DRAIN_TIMEOUT=1 "$quest" serve "$here/$2.q"
-            --host 127.0.0.1 --port "$port" --workers "$3")
+    quest | quest-shared)
+        cmd=(env QUEST_ACCESS_LOG=false QUEST_DRAIN_TIMEOUT=1)
+        [ "$1" = quest-shared ] && cmd+=(QUEST_LISTENER=shared)
+        cmd+=("$quest" serve "$here/$2.q" --host 127.0.0.1 --port "$port" --workers "$3")
         path=/ ;;
     h2o)
         cmd=(h2o -c "$(conf "$peers/h2o.conf" "$3")")
@@ -105,7 +109,7 @@ server_command() {
         cmd=("$python" "$peers/aiohttp_app.py" "$port" "$3") ;;
     esac
     case $1 in
-    quest | h2o) ;;
+    quest | quest-shared | h2o) ;;
     *) if [ "$2" = hello ]; then path=/; else path=/json; fi ;;
     esac
 }
@@ -207,29 +211,40 @@ ab_run() {
     printf '%s\t%s\t%s\t%s\n' "${rps:--}" "${p50:--}" "${p99:--}" "${errors:-none}"
 }
 
-# cell SERVER ENDPOINT WORKERS: measure one server on one endpoint; appends
-# a row to $results.
-cell() {
-    local name=$1-$2-$3 cpus=0 raw median r ab
+# run_once SERVER ENDPOINT WORKERS ROUND: start the server, warm it up,
+# one guarded wrk run (and ab in the first round), stop it.
+run_once() {
+    local name=$1-$2-$3 cpus=0 raw
     [ "$3" -gt 1 ] && cpus=0-1
     server_command "$1" "$2" "$3"
     url=http://127.0.0.1:$port$path
     raw=$work/$name
-    echo "  $1 $2, $3 worker(s)" >&2
-    if ! start_server "$raw.log" "$cpus" "${cmd[@]}"; then
-        printf '%s\t%s\t%s\tdid not start\n' "$2" "$3" "$1" >>"$results"
-        [ "$1" = quest ] && failed=1
+    echo "  round $4: $1 $2, $3 worker(s)" >&2
+    if ! start_server "$raw-$4.log" "$cpus" "${cmd[@]}"; then
+        touch "$raw.failed"
         return
     fi
-    curl -si "$url" >"$raw.response"
+    [ "$4" = 1 ] && curl -si "$url" >"$raw.response"
     taskset -c 1 wrk -t1 -c64 -d2s "$url" >/dev/null 2>&1 # warm-up
-    for ((r = 1; r <= runs; r++)); do wrk_run "$raw-wrk$r.txt"; done
-    cat "$raw"-wrk*.txt.rows >"$raw.rows"
-    median=$(sort -g -k1,1 "$raw.rows" | awk -v n="$runs" 'NR == int((n + 1) / 2)')
-    ab=$(ab_run "$raw-ab.txt")
+    wrk_run "$raw-wrk$4.txt"
+    [ "$4" = 1 ] && ab_run "$raw-ab.txt" >"$raw.ab"
     stop_server
-    printf '%s\t%s\t%s\t%s\t%s\n' "$2" "$3" "$1" "$median" "$ab" >>"$results"
-    if [ "$1" = quest ] && ! tail -1 "$results" | awk -F'\t' '$9 != "none" || $13 != "none" { exit 1 }'; then
+}
+
+# summarize SERVER ENDPOINT WORKERS: appends to $results the median run's
+# row, ab's row and the range of the runs' req/s.
+summarize() {
+    local raw=$work/$1-$2-$3 median range
+    if [ -e "$raw.failed" ] || ! [ -e "$raw.ab" ]; then
+        printf '%s\t%s\t%s\tdid not start\n' "$2" "$3" "$1" >>"$results"
+        [ "${1%-shared}" = quest ] && failed=1
+        return
+    fi
+    cat "$raw"-wrk*.txt.rows >"$raw.rows"
+    median=$(sort -g -k1,1 "$raw.rows" | awk -v n="$(wc -l <"$raw.rows")" 'NR == int((n + 1) / 2)')
+    range=$(sort -g -k1,1 "$raw.rows" | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%.0fk-%.0fk", lo / 1000, hi / 1000 }')
+    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$2" "$3" "$1" "$median" "$(cat "$raw.ab")" "$range" >>"$results"
+    if [ "${1%-shared}" = quest ] && ! tail -1 "$results" | awk -F'\t' '$9 != "none" || $13 != "none" { exit 1 }'; then
         failed=1
     fi
 }
@@ -239,45 +254,56 @@ report() {
     echo "inbound HTTP: wrk -t1 -c64 -d${seconds}s (median of $runs), ab -n 20000 -c 100 -k;" \
         "latency in ms, server CPU in µs per request; load average $(cut -d' ' -f1-3 /proc/loadavg)"
     awk -F'\t' '
-        BEGIN { printf "%-6s %2s %-10s %9s %7s %7s %8s %8s %9s %6s %6s  %s\n",
-                "body", "w", "server", "wrk req/s", "p50", "p99", "cpu/req", "foreign",
+        BEGIN { printf "%-6s %2s %-12s %9s %11s %7s %7s %8s %8s %9s %6s %6s  %s\n",
+                "body", "w", "server", "wrk req/s", "runs", "p50", "p99", "cpu/req", "foreign",
                 "ab req/s", "p50", "p99", "errors" }
-        NF < 12 { printf "%-6s %2s %-10s %s\n", $1, $2, $3, $4; next }
+        NF < 12 { printf "%-6s %2s %-12s %s\n", $1, $2, $3, $4; next }
         { err = ($9 == "none" && $13 == "none") ? "none" : $9 " " $13
-          printf "%-6s %2s %-10s %9s %7s %7s %8s %8s %9s %6s %6s  %s\n",
-                 $1, $2, $3, $4, $5, $6, $7, $8, $10, $11, $12, err }' "$results"
+          printf "%-6s %2s %-12s %9s %11s %7s %7s %8s %8s %9s %6s %6s  %s\n",
+                 $1, $2, $3, $4, $14, $5, $6, $7, $8, $10, $11, $12, err }' "$results"
     echo
-    echo "targets for quest (wrk req/s ratios; p99 at 64 connections):"
+    echo "targets for quest (wrk req/s ratios; p99 at 64 connections; quest-shared: listener = shared):"
     awk -F'\t' '
-        NF >= 12 { rps[$1 " " $2 " " $3] = $4; p99[$1 " " $2 " " $3] = $6; cpu[$1 " " $2 " " $3] = $7 }
-        function ratio(k, peer, want, fmt,    q, p) {
-            q = rps[k " quest"]; p = rps[k " " peer]
+        NF >= 12 { rps[$1 " " $2 " " $3] = $4; p99[$1 " " $2 " " $3] = $6 }
+        function ratio(k, who, peer, want,    q, p) {
+            q = rps[k " " who]; p = rps[k " " peer]
             if (q == "" || p == "" || p == 0) return sprintf("%-22s", "vs " peer " -")
-            return sprintf("vs %-9s %5.2f%s %-6s", peer, q / p, fmt, (q / p >= want) ? "met" : "MISSED")
+            return sprintf("vs %-9s %5.2fx %-6s", peer, q / p, (q / p >= want) ? "met" : "MISSED")
         }
         END {
             split("hello json", ends, " ")
-            for (e = 1; e <= 2; e++) for (w = 1; w <= 2; w++) {
-                k = ends[e] " " w
-                if (!((k " quest") in rps)) continue
-                printf "  %-5s %d worker(s): %s %s %s p99 %s ms %s\n", ends[e], w,
-                    ratio(k, "h2o", 0.85, "x"), ratio(k, "nginx-lua", 0.85, "x"),
-                    ratio(k, "node", 1.3, "x"), p99[k " quest"],
-                    (p99[k " quest"] + 0 < 5) ? "met" : "MISSED"
+            split("quest quest-shared", whos, " ")
+            for (e = 1; e <= 2; e++) for (w = 1; w <= 2; w++) for (i = 1; i <= 2; i++) {
+                k = ends[e] " " w; who = whos[i]
+                if (!((k " " who) in rps)) continue
+                printf "  %-12s %-5s %d worker(s): %s %s %s p99 %s ms %s\n", who, ends[e], w,
+                    ratio(k, who, "h2o", 0.85), ratio(k, who, "nginx-lua", 0.85),
+                    ratio(k, who, "node", 1.3), p99[k " " who],
+                    (p99[k " " who] + 0 < 5) ? "met" : "MISSED"
             }
         }' "$results"
 }
 
+# Rounds: each round runs every server once, so a drift of the machine
+# between rounds touches all of them alike, and every run starts a fresh
+# server (how a server's threads split wrk's connections is decided anew).
 echo "inbound HTTP benchmark: raw output in $work" >&2
 for w in $worker_counts; do
-    for s in $servers; do
-        if ! available "$s"; then
-            for e in hello json; do
-                printf '%s\t%s\t%s\tnot installed\n' "$e" "$w" "$s" >>"$results"
+    for e in hello json; do
+        for ((r = 1; r <= runs; r++)); do
+            for s in $servers; do
+                [ "$s-$w" = quest-shared-1 ] && continue # one worker: the same as quest
+                available "$s" && run_once "$s" "$e" "$w" "$r"
             done
-            continue
-        fi
-        for e in hello json; do cell "$s" "$e" "$w"; done
+        done
+        for s in $servers; do
+            [ "$s-$w" = quest-shared-1 ] && continue
+            if available "$s"; then
+                summarize "$s" "$e" "$w"
+            else
+                printf '%s\t%s\t%s\tnot installed\n' "$e" "$w" "$s" >>"$results"
+            fi
+        done
     done
 done
 report | tee "$work/report.txt"

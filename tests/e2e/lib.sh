@@ -64,6 +64,11 @@ serve_start() {
 # reported something on the server's stderr.
 serve_stop() {
     kill -TERM "$pid"
+    serve_wait
+}
+
+# serve_wait: serve_stop after the signal was sent.
+serve_wait() {
     wait "$pid"
     local status=$?
     pid=

@@ -8,6 +8,38 @@ quest=$1
 . "$(dirname "$0")/lib.sh"
 app=tests/e2e/apps/basic.q
 
+# in_use WHAT ENV...: a second server on $port must fail at once, saying why.
+in_use() {
+    local what=$1
+    shift
+    env "$@" timeout 10 "$quest" serve --port "$port" --workers 1 "$app" >/dev/null 2>"$tmp/e3"
+    check "$what: exit status" "$?" 1
+    grep -q "cannot listen on 127.0.0.1:$port: Address already in use" "$tmp/e3" ||
+        fail "$what: not explained: $(cat "$tmp/e3")"
+}
+
+# drain_check WHAT: SIGTERM with a request in flight: new connections are
+# refused at once, the request completes, then the server exits 0.
+drain_check() {
+    local cpid refused=
+    curl -s "$url/drain" >"$tmp/inflight" &
+    cpid=$!
+    sleep 0.1
+    kill -TERM "$pid"
+    for _ in $(seq 25); do
+        kill -0 "$cpid" 2>/dev/null || break
+        if [ "$(curl -s -m 1 -o /dev/null -w '%{http_code}' "$url/")" = 000 ]; then
+            kill -0 "$cpid" 2>/dev/null && refused=1
+            break
+        fi
+        sleep 0.02
+    done
+    serve_wait || fail "$1: server exited non-zero after SIGTERM"
+    wait "$cpid"
+    check "$1: in-flight request during drain" "$(cat "$tmp/inflight")" "drained"
+    [ -n "$refused" ] || fail "$1: no new connection was refused while a request was in flight"
+}
+
 # raw BYTES: send BYTES (printf escapes) on one connection, print the reply.
 raw() {
     python3 - "$port" "$1" <<'PY'
@@ -34,12 +66,15 @@ grep -q "broken.q:" "$tmp/e1" || fail "syntax error without file:line: $(cat "$t
 printf 'let x = 1\n' >"$tmp/nohandler.q"
 "$quest" serve --port 1 "$tmp/nohandler.q" >/dev/null 2>"$tmp/e2" && fail "an app without a handler started"
 grep -q "handle_request" "$tmp/e2" || fail "missing handler not explained: $(cat "$tmp/e2")"
+QUEST_LISTENER=both "$quest" serve --port 1 "$app" >/dev/null 2>"$tmp/e4" && fail "an unknown listener started"
+grep -q "invalid listener (reuseport or shared): both" "$tmp/e4" || fail "bad listener not explained: $(cat "$tmp/e4")"
 
 export QUEST_REQUEST_TIMEOUT=1 QUEST_CPU_BUDGET=2000000 QUEST_MAX_BODY_SIZE=1000
 serve_start --workers 2 "$app"
 
-# port in use
-"$quest" serve --port "$port" --workers 1 "$tmp/nohandler.q" >/dev/null 2>&1 && fail "second server on a used port"
+# port in use: SO_REUSEPORT would let a second server share it
+in_use "port in use"
+in_use "port in use (shared listener)" QUEST_LISTENER=shared
 
 # ---- requests ----------------------------------------------------------------
 check "GET /" "$(curl -s "$url/")" "hello"
@@ -96,14 +131,15 @@ check "serving after a malformed request" "$(curl -s "$url/")" "hello"
 for i in 1 2 3 4 5; do curl -s -m 0.1 "$url/sleepy?id=gone$i" >/dev/null; done
 check "serving after aborted requests" "$(curl -s "$url/")" "hello"
 
-# SIGTERM with a request in flight: it completes, then exit 0
-curl -s "$url/slow" >"$tmp/inflight" &
-cpid=$!
-sleep 0.05
-serve_stop || fail "server exited non-zero after SIGTERM"
-wait $cpid
-check "in-flight request during drain" "$(cat "$tmp/inflight")" "slow done"
-grep -q "GET /slow 200" "$tmp/out" || fail "no access log line"
+drain_check "SIGTERM"
+grep -q "GET /drain 200" "$tmp/out" || fail "no access log line"
+
+# one listening socket shared by the workers: the same server, the same drain
+QUEST_LISTENER=shared serve_start --workers 2 "$app"
+for i in 1 2 3 4 5 6; do check "shared listener: request $i" "$(curl -s "$url/")" "hello"; done
+check "shared listener: async" "$(curl -s "$url/slow")" "slow done"
+in_use "port in use by a shared listener"
+drain_check "shared listener"
 
 # an async handler: inline when it does not wait, a Task when it does
 serve_start --workers 1 tests/e2e/apps/async_handler.q

@@ -29,6 +29,8 @@ fun handle_request(req)
                              cookies: req["cookies"], client_ip: req["client_ip"]}}
     in "/slow"
         slowly(0.2, "slow done")
+    in "/drain"
+        slowly(0.6, "drained")
     in "/sleepy"
         watched_sleep(req["query"]["id"] ?: "?")
     in "/boom"
