@@ -1,7 +1,6 @@
 /* srv_worker.c — one worker thread: its own uv loop, listener,
  * h2o context and VM.  The app's top level runs once here (it may await,
  * e.g. to open a pool); then the loop serves until a drain ends it. */
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
