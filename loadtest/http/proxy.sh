@@ -26,14 +26,14 @@ for tool in wrk nginx taskset curl; do
 done
 
 work=$(mktemp -d /tmp/quest-proxy-bench.XXXXXX)
-quest_pid= nginx_pid=
+quest_pid='' nginx_pid=''
 stop_all() {
     local p
     for p in $nginx_pid $quest_pid; do
         kill -TERM "$p" 2>/dev/null
         wait "$p" 2>/dev/null
     done
-    quest_pid= nginx_pid=
+    quest_pid='' nginx_pid=''
 }
 trap stop_all EXIT
 trap 'exit 130' INT TERM
