@@ -79,6 +79,12 @@ available() {
     esac
 }
 
+# measured SERVER WORKERS: false for quest-shared with one worker (one
+# listener either way: the same as quest).
+measured() {
+    [ "$1-$2" != quest-shared-1 ]
+}
+
 # conf TEMPLATE WORKERS: the peer config with @PORT@, @WORKERS@ and @DIR@
 # filled in; prints its path.
 conf() {
@@ -292,12 +298,11 @@ for w in $worker_counts; do
     for e in hello json; do
         for ((r = 1; r <= runs; r++)); do
             for s in $servers; do
-                [ "$s-$w" = quest-shared-1 ] && continue # one worker: the same as quest
-                available "$s" && run_once "$s" "$e" "$w" "$r"
+                measured "$s" "$w" && available "$s" && run_once "$s" "$e" "$w" "$r"
             done
         done
         for s in $servers; do
-            [ "$s-$w" = quest-shared-1 ] && continue
+            measured "$s" "$w" || continue
             if available "$s"; then
                 summarize "$s" "$e" "$w"
             else

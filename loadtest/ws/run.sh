@@ -28,8 +28,9 @@
 # per idle connection.
 #
 # Settings: BENCH_SECONDS (10), BENCH_QUIET_WAIT (10), BENCH_WS_SERVERS (all),
-# IDLE_CONNS (10000; 0 skips the idle part).  Peers that cannot run are skipped.  Raw output stays
-# in a /tmp/quest-ws-bench.* directory, named at the end.  Exits non-zero
+# IDLE_CONNS (10000; 0 skips the idle part).  Peers that cannot run are
+# skipped.  Raw output stays in a /tmp/quest-ws-bench.* directory, named at
+# the end.  Exits non-zero
 # when quest fails to start or the client reports errors against it.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
